@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Lian's kernels are plain Swift on SIMD vectors. Without a CPU target flag the compiler lowers
+// `SIMD8<Float>.addingProduct` to scalar `fmaf` calls (~170× slower), so every target that holds
+// numeric loops is built for the machine it runs on. `-O` is given here too so that the kernels are
+// optimized even in a debug build (which keeps `swift test` fast). `unsafeFlags` are accepted in a
+// root package only; a package that depends on Lian remotely builds without them (see README).
+let nativeCodegen: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "native"]),
+]
+let optimizedNativeCodegen: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-target-cpu", "native"]),
+]
+
+let package = Package(
+    name: "Lian",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "LianKernels", targets: ["LianKernels"]),
+        .library(name: "LianTensor", targets: ["LianTensor"]),
+        .executable(name: "lian", targets: ["lian"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "LianKernels", swiftSettings: optimizedNativeCodegen),
+        .target(name: "LianTensor", dependencies: ["LianKernels"], swiftSettings: optimizedNativeCodegen),
+        .target(
+            name: "LianCLI",
+            dependencies: [
+                "LianKernels", "LianTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: nativeCodegen
+        ),
+        .executableTarget(name: "lian", dependencies: ["LianCLI"], swiftSettings: nativeCodegen),
+
+        .target(name: "LianTestSupport", dependencies: ["LianTensor"], path: "Tests/LianTestSupport"),
+        .testTarget(name: "LianKernelsTests", dependencies: ["LianKernels", "LianTestSupport"], swiftSettings: nativeCodegen),
+        .testTarget(name: "LianTensorTests", dependencies: ["LianTensor", "LianTestSupport"], swiftSettings: nativeCodegen),
+    ]
+)

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `lian`: the root command. One subcommand per link of the chain; more arrive with their issues.
+public struct LianCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lian",
+        abstract: "Lian (炼): train your own language model from raw text, and see inside it.",
+        subcommands: [BenchCommand.self]
+    )
+    public init() {}
+}

@@ -1,0 +1,122 @@
+// GELU (tanh form, as GPT-2 uses it) and SiLU, forward and backward, fast and naive.
+//
+// GELU(x) = ½·x·(1 + tanh(u)),  u = √(2/π)·(x + 0.044715·x³).
+// Since ½(1 + tanh u) = σ(2u), GELU(x) = x·σ(2u): one exp per element.
+// d/dx = s + 2·x·s·(1 − s)·u′,  s = σ(2u),  u′ = √(2/π)·(1 + 3·0.044715·x²).
+//
+// SiLU(x) = x·σ(x);  d/dx = σ(x)·(1 + x·(1 − σ(x))).
+
+@usableFromInline let geluScale: Float = 0.797_884_560_802_865_4   // √(2/π)
+@usableFromInline let geluCubic: Float = 0.044715
+
+/// Elements per thread below which an elementwise kernel stays on one thread.
+@usableFromInline let elementwiseGrain = 1 << 16
+
+/// Runs `body(start, count)` over `0..<n` in vector-aligned chunks, on several threads when large.
+@inline(__always) @inlinable
+func elementwiseChunks(_ n: Int, _ body: @Sendable (Int, Int) -> Void) {
+    parallelChunks((n + 15) / 16, minChunk: elementwiseGrain / 16) { vectors in
+        let start = vectors.lowerBound * 16
+        let end = min(n, vectors.upperBound * 16)
+        body(start, end - start)
+    }
+}
+
+/// Applies `f` to `x[0..<n]` a vector at a time, writing `y`; the tail goes through a padded vector.
+@inline(__always) @inlinable
+func mapUnary(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+              _ f: @Sendable (SIMD16<Float>) -> SIMD16<Float>) {
+    let X = SendablePointer(x), Y = SendablePointer(y)
+    elementwiseChunks(n) { start, count in
+        var i = 0
+        while i + 16 <= count { store16(f(load16(X.base + start + i)), Y.base + start + i); i += 16 }
+        if i < count { storePartial(f(loadPartial(X.base + start + i, count - i)), Y.base + start + i, count - i) }
+    }
+}
+
+/// Applies `f(x, dy)` element by element, writing `dx`.
+@inline(__always) @inlinable
+func mapBinary(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int,
+               _ f: @Sendable (SIMD16<Float>, SIMD16<Float>) -> SIMD16<Float>) {
+    let X = SendablePointer(x), DY = SendablePointer(dy), DX = SendablePointer(dx)
+    elementwiseChunks(n) { start, count in
+        var i = 0
+        while i + 16 <= count {
+            store16(f(load16(X.base + start + i), load16(DY.base + start + i)), DX.base + start + i); i += 16
+        }
+        if i < count {
+            let r = count - i
+            storePartial(f(loadPartial(X.base + start + i, r), loadPartial(DY.base + start + i, r)), DX.base + start + i, r)
+        }
+    }
+}
+
+public enum Activations {
+    // MARK: GELU
+
+    /// y = GELU(x), n elements.
+    public static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        mapUnary(x, y, n) { v in
+            let u = geluScale * v.addingProduct(geluCubic * v * v, v)
+            return v / (1 + simdExp(-2 * u))
+        }
+    }
+
+    /// dx = dy · GELU′(x), n elements.
+    public static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                    _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
+        mapBinary(x, dy, dx, n) { v, g in
+            let v2 = v * v
+            let u = geluScale * v.addingProduct(geluCubic * v2, v)
+            let s = 1 / (1 + simdExp(-2 * u))
+            let du = geluScale * (1 + 3 * geluCubic * v2)
+            return g * (s + 2 * v * s * (1 - s) * du)
+        }
+    }
+
+    public static func referenceGELU<F: ReferenceScalar>(_ x: [F]) -> [F] {
+        let c = F(0.797_884_560_802_865_4)
+        return x.map { v in F(0.5) * v * (1 + F.tanh(c * (v + F(0.044715) * v * v * v))) }
+    }
+
+    public static func referenceGELUBackward<F: ReferenceScalar>(_ x: [F], _ dy: [F]) -> [F] {
+        let c = F(0.797_884_560_802_865_4)
+        return zip(x, dy).map { v, g in
+            let t = F.tanh(c * (v + F(0.044715) * v * v * v))
+            let du = c * (1 + 3 * F(0.044715) * v * v)
+            return g * (F(0.5) * (1 + t) + F(0.5) * v * (1 - t * t) * du)
+        }
+    }
+
+    // MARK: SiLU
+
+    /// y = x · σ(x), n elements.
+    public static func siluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        mapUnary(x, y, n) { v in v / (1 + simdExp(-v)) }
+    }
+
+    /// dx = dy · σ(x)·(1 + x·(1 − σ(x))), n elements.
+    public static func siluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                    _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
+        mapBinary(x, dy, dx, n) { v, g in
+            let s = 1 / (1 + simdExp(-v))
+            return g * s * (1 + v * (1 - s))
+        }
+    }
+
+    public static func referenceSiLU<F: ReferenceScalar>(_ x: [F]) -> [F] {
+        x.map { v in v / (1 + F.exp(-v)) }
+    }
+
+    // MARK: exp (for tests of the vector exp itself, and for tensor ops)
+
+    /// y = e^x, n elements.
+    public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        mapUnary(x, y, n) { simdExp($0) }
+    }
+
+    /// y = tanh x, n elements.
+    public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        mapUnary(x, y, n) { simdTanh($0) }
+    }
+}

@@ -1,0 +1,91 @@
+// Vector transcendental functions on SIMD16<Float>, so that hot loops never call scalar libm.
+//
+// exp follows the Cephes scheme: split x = n·ln2 + r with |r| ≤ ln2/2, approximate e^r with a
+// degree-6 polynomial (relative error ≈ 1e-7 over the range), and build 2^n from its bits. The
+// integer n comes from the "magic number" trick (adding 1.5·2²³ leaves n in the low mantissa
+// bits), because float→int conversion on SIMD types is lane by lane in the standard library.
+
+@usableFromInline let expUpper: Float = 88.72283    // above this e^x overflows Float
+// The polynomial path is clamped a little lower so that n ≤ 127 and 2^n stays a normal Float;
+// e^x for x in (88.0, 88.72] is therefore returned as e^88 (only ever reached by overflowing inputs).
+@usableFromInline let expComputeUpper: Float = 88.0
+@usableFromInline let expLower: Float = -87.33654   // below this e^x is subnormal; we return 0
+@usableFromInline let roundingMagic: Float = 12_582_912   // 1.5 · 2^23
+
+/// e^x for each lane. NaN stays NaN, above 88.7 gives +inf, below -87.3 gives 0.
+@inline(__always) @inlinable
+public func simdExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    var v = x.replacing(with: expComputeUpper, where: x .> expComputeUpper)
+    v = v.replacing(with: expLower, where: v .< expLower)
+    // n = round(v / ln 2), kept as a float and as the bits of (n + magic).
+    let t = v * 1.442_695_04 + roundingMagic
+    let n = t - roundingMagic
+    // r = v − n·ln2, with ln2 split in two parts so that n·ln2 is exact enough.
+    var r = v.addingProduct(n, SIMD16<Float>(repeating: -0.693_359_375))
+    r = r.addingProduct(n, SIMD16<Float>(repeating: 2.121_944_4e-4))
+    var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
+    p = p * r + 1.398_199_950_7e-3
+    p = p * r + 8.333_451_907_3e-3
+    p = p * r + 4.166_579_589_4e-2
+    p = p * r + 1.666_666_545_9e-1
+    p = p * r + 5.000_000_120_1e-1
+    let er = p * (r * r) + r + 1
+    // 2^n: put (n + 127) in the exponent field.
+    let nBits = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
+    let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: SIMD16<Float>.self)
+    var result = er * scale
+    result = result.replacing(with: .infinity, where: x .> expUpper)
+    result = result.replacing(with: 0, where: x .< expLower)
+    return result.replacing(with: x, where: x .!= x)
+}
+
+/// The logistic sigmoid 1 / (1 + e^−x).
+@inline(__always) @inlinable
+public func simdSigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    1 / (1 + simdExp(-x))
+}
+
+/// tanh x = 1 − 2 / (e^{2x} + 1): exact limits ±1, absolute error ≈ 1e-7 near 0.
+@inline(__always) @inlinable
+public func simdTanh(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    1 - 2 / (simdExp(x + x) + 1)
+}
+
+/// Loads `count` (< 16) floats into the low lanes of a vector, zero in the rest.
+@inline(__always) @inlinable
+public func loadPartial(_ p: UnsafePointer<Float>, _ count: Int, fill: Float = 0) -> SIMD16<Float> {
+    var v = SIMD16<Float>(repeating: fill)
+    for i in 0..<count { v[i] = p[i] }
+    return v
+}
+
+/// Stores the low `count` lanes of a vector.
+@inline(__always) @inlinable
+public func storePartial(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    for i in 0..<count { p[i] = v[i] }
+}
+
+@inline(__always) @inlinable
+public func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always) @inlinable
+public func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+
+/// The largest lane, by a tree of vector maxima (the standard library's `.max()` is lane by lane).
+@inline(__always) @inlinable
+public func horizontalMax(_ v: SIMD16<Float>) -> Float {
+    let a = v.lowHalf.replacing(with: v.highHalf, where: v.lowHalf .< v.highHalf)
+    let b = a.lowHalf.replacing(with: a.highHalf, where: a.lowHalf .< a.highHalf)
+    let c = b.lowHalf.replacing(with: b.highHalf, where: b.lowHalf .< b.highHalf)
+    return Swift.max(c[0], c[1])
+}
+
+/// Lane-wise maximum as one vector compare-and-blend.
+@inline(__always) @inlinable
+public func simdMax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    a.replacing(with: b, where: a .< b)
+}

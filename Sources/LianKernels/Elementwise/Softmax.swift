@@ -1,0 +1,73 @@
+// Row-wise softmax, forward and backward.
+//
+// rows × cols, row-major. y = exp(x − max) / Σ exp(x − max);  dx = y ⊙ (dy − Σ dy⊙y).
+
+public enum Softmax {
+    /// Softmax of one row of `n` values, `x` and `y` may alias.
+    @inline(__always) @inlinable
+    public static func row(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var m = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= n { m = simdMax(m, load16(x + i)); i += 16 }
+        if i < n { m = simdMax(m, loadPartial(x + i, n - i, fill: -.infinity)) }
+        let maxValue = horizontalMax(m)
+        // A row of all −inf (fully masked) gives zeros rather than NaN.
+        let shift = maxValue == -.infinity ? 0 : maxValue
+        var sum = SIMD16<Float>()
+        i = 0
+        while i + 16 <= n {
+            let e = simdExp(load16(x + i) - shift); store16(e, y + i); sum += e; i += 16
+        }
+        if i < n {
+            let e = simdExp(loadPartial(x + i, n - i, fill: -.infinity) - shift)
+            storePartial(e, y + i, n - i); sum += e
+        }
+        let total = sum.sum()
+        let inv = SIMD16<Float>(repeating: total > 0 ? 1 / total : 0)
+        i = 0
+        while i + 16 <= n { store16(load16(y + i) * inv, y + i); i += 16 }
+        if i < n { storePartial(loadPartial(y + i, n - i) * inv, y + i, n - i) }
+    }
+
+    /// dx = y ⊙ (dy − Σ dy⊙y) for one row; `dx` may alias `dy`.
+    @inline(__always) @inlinable
+    public static func rowBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                   _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
+        var dot = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= n { dot = dot.addingProduct(load16(y + i), load16(dy + i)); i += 16 }
+        if i < n { dot = dot.addingProduct(loadPartial(y + i, n - i), loadPartial(dy + i, n - i)) }
+        let d = SIMD16<Float>(repeating: dot.sum())
+        i = 0
+        while i + 16 <= n { store16(load16(y + i) * (load16(dy + i) - d), dx + i); i += 16 }
+        if i < n { storePartial(loadPartial(y + i, n - i) * (loadPartial(dy + i, n - i) - d), dx + i, n - i) }
+    }
+
+    /// Softmax over the last axis of a rows × cols matrix.
+    public static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        let X = SendablePointer(x), Y = SendablePointer(y)
+        parallelChunks(rows, minChunk: max(1, elementwiseGrain / max(1, cols))) { range in
+            for r in range { row(X.base + r * cols, Y.base + r * cols, cols) }
+        }
+    }
+
+    public static func backward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                rows: Int, cols: Int) {
+        let Y = SendablePointer(y), DY = SendablePointer(dy), DX = SendablePointer(dx)
+        parallelChunks(rows, minChunk: max(1, elementwiseGrain / max(1, cols))) { range in
+            for r in range { rowBackward(Y.base + r * cols, DY.base + r * cols, DX.base + r * cols, cols) }
+        }
+    }
+
+    public static func reference<F: ReferenceScalar>(_ x: [F], rows: Int, cols: Int) -> [F] {
+        var y = [F](repeating: 0, count: rows * cols)
+        for r in 0..<rows {
+            let row = x[(r * cols)..<((r + 1) * cols)]
+            let m = row.max() ?? 0
+            let e = row.map { F.exp($0 - m) }
+            let s = e.reduce(0, +)
+            for (j, v) in e.enumerated() { y[r * cols + j] = v / s }
+        }
+        return y
+    }
+}

@@ -1,0 +1,167 @@
+// Single-precision GEMM on row-major matrices, in the three transposition cases backprop needs
+// (and the fourth for completeness):
+//
+//   C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C
+//   op(A) = A (stored m×k, row stride lda) or Aᵀ (stored k×m)
+//   op(B) = B (stored k×n, row stride ldb) or Bᵀ (stored n×k)
+//
+// The blocking follows GotoBLAS/BLIS: B is packed a kc×nc block at a time (kept in L2/L3), A an
+// mc×kc block at a time (kept in L2), and a register-tiled micro-kernel walks MR×NR tiles of C with
+// one NR-wide micro-panel of B resident in L1. Two threads split C by columns when it is wide and
+// by rows when it is tall, each packing its own panels.
+
+import Foundation
+
+public enum GEMM {
+    /// Block sizes: kc·NR·4 bytes of B should sit in L1 and mc·kc·4 of A in L2. kc = 384 measured
+    /// best here (fewer write-backs of C); LIAN_GEMM_KC/MC/NC override them for tuning.
+    @usableFromInline static let kc = tuning("LIAN_GEMM_KC", 384)
+    @usableFromInline static let mc = tuning("LIAN_GEMM_MC", 128)
+    @usableFromInline static let nc = tuning("LIAN_GEMM_NC", 3072)
+    static func tuning(_ name: String, _ value: Int) -> Int {
+        ProcessInfo.processInfo.environment[name].flatMap { Int($0) } ?? value
+    }
+
+    /// The register-tile shapes. `automatic` picks 8×32 where the machine has 32 wide vector
+    /// registers (AVX-512) and 6×16 elsewhere; tests name one to check both.
+    public enum MicroKernelShape: Sendable, CaseIterable {
+        case automatic, rows6cols16, rows8cols32
+    }
+
+    /// Whether `automatic` means the wide 8×32 kernel on this machine.
+    public static let usesWideKernel: Bool = CPUFeatures.hasAVX512
+
+    /// Below this many multiply-adds one thread is faster than waking a second.
+    @usableFromInline static let parallelThreshold = 1 << 18
+
+    /// C = alpha · op(A) · op(B) + beta · C. See the file header for the layout.
+    /// `threads` defaults to `Parallelism.threadCount`.
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil,
+        kernel: MicroKernelShape = .automatic
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "[sgemm] negative size m=\(m) n=\(n) k=\(k)")
+        precondition(ldc >= n, "[sgemm] ldc \(ldc) < n \(n)")
+        precondition(lda >= (transA ? m : k), "[sgemm] lda \(lda) too small")
+        precondition(ldb >= (transB ? k : n), "[sgemm] ldb \(ldb) too small")
+        if m == 0 || n == 0 { return }
+        if k == 0 || alpha == 0 {
+            scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta)
+            return
+        }
+        var threadCount = threads ?? Parallelism.threadCount
+        if m * n * k < parallelThreshold { threadCount = 1 }
+        let wide = kernel == .rows8cols32 || (kernel == .automatic && usesWideKernel)
+        if wide {
+            split(MicroKernel8x32.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        } else {
+            split(MicroKernel6x16.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
+    }
+
+    /// Divides C among threads: by columns when it is at least as wide as tall, by rows otherwise,
+    /// in whole micro-tiles.
+    @inline(__always)
+    static func split<K: GEMMMicroKernel>(
+        _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        let byColumns = n >= m
+        let extent = byColumns ? n : m
+        let unit = byColumns ? K.nr : K.mr
+        let units = (extent + unit - 1) / unit
+        let parts = max(1, min(threads, units))
+        if parts == 1 {
+            blocked(K.self, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
+        parallelFor(parts) { t in
+            let start = min(extent, (units * t / parts) * unit)
+            let end = min(extent, (units * (t + 1) / parts) * unit)
+            guard start < end else { return }
+            if byColumns {
+                // Columns j of op(B): B[·, j] when not transposed, row j of B when transposed.
+                let bStart = transB ? B.base + start * ldb : B.base + start
+                blocked(K.self, transA, transB, m, end - start, k, alpha, A.base, lda, bStart, ldb,
+                        beta, C.base + start, ldc)
+            } else {
+                let aStart = transA ? A.base + start : A.base + start * lda
+                blocked(K.self, transA, transB, end - start, n, k, alpha, aStart, lda, B.base, ldb,
+                        beta, C.base + start * ldc, ldc)
+            }
+        }
+    }
+
+    /// One thread's share: the three blocking loops around the micro-kernel.
+    @inline(__always)
+    static func blocked<K: GEMMMicroKernel>(
+        _ kernel: K.Type, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        let mr = K.mr, nr = K.nr
+        // The block sizes are rounded to whole tiles and shrunk to the problem.
+        let kcMax = min(kc, k)
+        let mcMax = min((mc / mr) * mr, roundUp(m, mr))
+        let ncMax = min((nc / nr) * nr, roundUp(n, nr))
+        let packedA = allocateFloats(mcMax * kcMax)
+        let packedB = allocateFloats(ncMax * kcMax)
+        defer { packedA.deallocate(); packedB.deallocate() }
+
+        // A beta other than 0 or 1 is applied once up front; then the first k-block either stores
+        // (beta == 0) or accumulates, and every later k-block accumulates.
+        if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
+
+        var j0 = 0
+        while j0 < n {
+            let ncCur = min(ncMax, n - j0)
+            var p0 = 0
+            while p0 < k {
+                let kcCur = min(kcMax, k - p0)
+                packB(transB: transB, b: b, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
+                let accumulate = p0 > 0 || beta != 0
+                var i0 = 0
+                while i0 < m {
+                    let mcCur = min(mcMax, m - i0)
+                    packA(transA: transA, a: a, lda: lda, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
+                          alpha: alpha, mr: mr, into: packedA)
+                    var jr = 0
+                    while jr < ncCur {
+                        let cols = min(nr, ncCur - jr)
+                        let bPanel = UnsafePointer(packedB + jr * kcCur)
+                        var ir = 0
+                        while ir < mcCur {
+                            K.run(kc: kcCur, a: UnsafePointer(packedA + ir * kcCur), b: bPanel,
+                                  c: c + (i0 + ir) * ldc + j0 + jr, ldc: ldc,
+                                  rows: min(mr, mcCur - ir), cols: cols, accumulate: accumulate)
+                            ir += mr
+                        }
+                        jr += nr
+                    }
+                    i0 += mcCur
+                }
+                p0 += kcCur
+            }
+            j0 += ncCur
+        }
+    }
+
+    @inline(__always) static func roundUp(_ x: Int, _ multiple: Int) -> Int {
+        (x + multiple - 1) / multiple * multiple
+    }
+
+    static func scaleRows(c: UnsafeMutablePointer<Float>, m: Int, n: Int, ldc: Int, beta: Float) {
+        for i in 0..<m {
+            let row = c + i * ldc
+            if beta == 0 {
+                row.update(repeating: 0, count: n)
+            } else {
+                for j in 0..<n { row[j] *= beta }
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+// The innermost loop of the blocked GEMM: an MR×NR tile of C held in registers while the packed
+// panels of A (MR values per k) and B (NR values per k) stream through.
+//
+// Packed layouts (see Packing.swift):
+//   A panel: kc steps × MR floats   — a[p*MR + r] = alpha · op(A)[row r, k p]
+//   B panel: kc steps × NR floats   — b[p*NR + j] = op(B)[k p, col j]
+// Both panels are zero-padded to full MR / NR, so the loop never branches; the edge tiles are
+// written through a scratch tile instead.
+
+@usableFromInline typealias V16 = SIMD16<Float>
+
+/// One register-tile shape. `accumulate` says whether C already holds a partial sum to add to.
+@usableFromInline protocol GEMMMicroKernel: SendableMetatype {
+    static var mr: Int { get }
+    static var nr: Int { get }
+    static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool)
+}
+
+@inline(__always) @usableFromInline
+func loadV16(_ p: UnsafePointer<Float>) -> V16 {
+    UnsafeRawPointer(p).loadUnaligned(as: V16.self)
+}
+
+@inline(__always) @usableFromInline
+func storeV16(_ v: V16, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self)
+}
+
+/// Writes one row of a tile: `cols` valid columns, the rest of the vector dropped.
+@inline(__always) @usableFromInline
+func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulate: Bool) {
+    if cols == 16 {
+        storeV16(accumulate ? loadV16(dst) + v : v, dst)
+    } else {
+        for j in 0..<cols { dst[j] = accumulate ? dst[j] + v[j] : v[j] }
+    }
+}
+
+/// 6 rows × 16 columns: 6 vector accumulators (12 AVX2 registers, 6 AVX-512 registers).
+/// The shape that suits 16-register AVX2 machines.
+@usableFromInline enum MicroKernel6x16: GEMMMicroKernel {
+    @usableFromInline static var mr: Int { 6 }
+    @usableFromInline static var nr: Int { 16 }
+
+    @inline(__always) @usableFromInline
+    static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool) {
+        var c0 = V16(), c1 = V16(), c2 = V16(), c3 = V16(), c4 = V16(), c5 = V16()
+        var ap = a, bp = b
+        for _ in 0..<kc {
+            let bv = UnsafeRawPointer(bp).load(as: V16.self)
+            c0 = c0.addingProduct(ap[0], bv)
+            c1 = c1.addingProduct(ap[1], bv)
+            c2 = c2.addingProduct(ap[2], bv)
+            c3 = c3.addingProduct(ap[3], bv)
+            c4 = c4.addingProduct(ap[4], bv)
+            c5 = c5.addingProduct(ap[5], bv)
+            ap += 6; bp += 16
+        }
+        let tile = (c0, c1, c2, c3, c4, c5)
+        if rows > 0 { writeRow(tile.0, c, cols: cols, accumulate: accumulate) }
+        if rows > 1 { writeRow(tile.1, c + ldc, cols: cols, accumulate: accumulate) }
+        if rows > 2 { writeRow(tile.2, c + 2 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 3 { writeRow(tile.3, c + 3 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 4 { writeRow(tile.4, c + 4 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 5 { writeRow(tile.5, c + 5 * ldc, cols: cols, accumulate: accumulate) }
+    }
+}
+
+/// 8 rows × 32 columns: 16 vector accumulators. Only sensible with 32 wide registers (AVX-512),
+/// where it keeps both FMA ports busy; on AVX2 it would spill.
+@usableFromInline enum MicroKernel8x32: GEMMMicroKernel {
+    @usableFromInline static var mr: Int { 8 }
+    @usableFromInline static var nr: Int { 32 }
+
+    @inline(__always) @usableFromInline
+    static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool) {
+        var c00 = V16(), c01 = V16(), c10 = V16(), c11 = V16()
+        var c20 = V16(), c21 = V16(), c30 = V16(), c31 = V16()
+        var c40 = V16(), c41 = V16(), c50 = V16(), c51 = V16()
+        var c60 = V16(), c61 = V16(), c70 = V16(), c71 = V16()
+        var ap = a, bp = b
+        for _ in 0..<kc {
+            let b0 = UnsafeRawPointer(bp).load(as: V16.self)
+            let b1 = UnsafeRawPointer(bp + 16).load(as: V16.self)
+            var s = ap[0]; c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
+            s = ap[1]; c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
+            s = ap[2]; c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
+            s = ap[3]; c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
+            s = ap[4]; c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
+            s = ap[5]; c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
+            s = ap[6]; c60 = c60.addingProduct(s, b0); c61 = c61.addingProduct(s, b1)
+            s = ap[7]; c70 = c70.addingProduct(s, b0); c71 = c71.addingProduct(s, b1)
+            ap += 8; bp += 32
+        }
+        let left = min(cols, 16), right = max(0, cols - 16)
+        @inline(__always) func row(_ r: Int, _ v0: V16, _ v1: V16) {
+            guard r < rows else { return }
+            let dst = c + r * ldc
+            writeRow(v0, dst, cols: left, accumulate: accumulate)
+            if right > 0 { writeRow(v1, dst + 16, cols: right, accumulate: accumulate) }
+        }
+        row(0, c00, c01); row(1, c10, c11); row(2, c20, c21); row(3, c30, c31)
+        row(4, c40, c41); row(5, c50, c51); row(6, c60, c61); row(7, c70, c71)
+    }
+}
+

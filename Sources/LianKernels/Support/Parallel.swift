@@ -1,0 +1,53 @@
+import Dispatch
+import Foundation
+
+/// How many threads the kernels split work over. Defaults to the machine's active cores;
+/// `LIAN_THREADS` in the environment overrides it (benchmarks set it to measure 1 vs 2 threads).
+public enum Parallelism {
+    nonisolated(unsafe) private static var _threadCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["LIAN_THREADS"], let n = Int(text), n > 0 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
+
+    /// The number of threads `parallelFor` may use. Set it before starting work, not during.
+    public static var threadCount: Int {
+        get { _threadCount }
+        set { _threadCount = max(1, newValue) }
+    }
+}
+
+/// Runs `body(i)` for `i` in `0..<count`, spread over up to `Parallelism.threadCount` threads.
+///
+/// Waking an idle worker costs ~20 µs, so callers pass `count == 1` (or a `minWorkPerThread`
+/// judgement of their own) for small jobs, which then run inline on the calling thread.
+@inlinable
+public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
+    if count <= 0 { return }
+    if count == 1 || Parallelism.threadCount == 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: count, execute: body)
+}
+
+/// Splits `0..<total` into at most `Parallelism.threadCount` contiguous chunks of at least
+/// `minChunk` items and runs `body(range)` on each chunk in parallel.
+@inlinable
+public func parallelChunks(_ total: Int, minChunk: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
+    if total <= 0 { return }
+    let chunks = max(1, min(Parallelism.threadCount, total / max(1, minChunk)))
+    if chunks == 1 { body(0..<total); return }
+    parallelFor(chunks) { c in
+        let start = total * c / chunks
+        let end = total * (c + 1) / chunks
+        if start < end { body(start..<end) }
+    }
+}
+
+/// A raw pointer that may cross into a `@Sendable` closure. The kernels guarantee that parallel
+/// workers write disjoint ranges; this wrapper only states that promise to the compiler.
+public struct SendablePointer<Pointee>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Pointee>
+    @inlinable public init(_ base: UnsafeMutablePointer<Pointee>) { self.base = base }
+    @inlinable public init(_ base: UnsafePointer<Pointee>) { self.base = UnsafeMutablePointer(mutating: base) }
+}

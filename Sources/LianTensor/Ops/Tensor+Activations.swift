@@ -1,0 +1,58 @@
+import LianKernels
+
+extension Tensor {
+    /// GELU in the tanh form GPT-2 uses.
+    public func gelu() -> Tensor {
+        var out = Tensor(uninitializedShape: shape)
+        Kernels.backend.geluForward(pointer, out.storage.pointer, count)
+        let x = detached()
+        Tensor.record(&out, from: [self]) { g, _ in
+            var dx = Tensor(uninitializedShape: x.shape)
+            Kernels.backend.geluBackward(x.pointer, g.pointer, dx.storage.pointer, x.count)
+            return [dx]
+        }
+        return out
+    }
+
+    /// SiLU (swish): x · σ(x).
+    public func silu() -> Tensor {
+        var out = Tensor(uninitializedShape: shape)
+        Kernels.backend.siluForward(pointer, out.storage.pointer, count)
+        let x = detached()
+        Tensor.record(&out, from: [self]) { g, _ in
+            var dx = Tensor(uninitializedShape: x.shape)
+            Kernels.backend.siluBackward(x.pointer, g.pointer, dx.storage.pointer, x.count)
+            return [dx]
+        }
+        return out
+    }
+
+    /// Softmax over the last axis.
+    public func softmax() -> Tensor {
+        precondition(rank >= 1, "[softmax] needs rank ≥ 1")
+        let cols = shape[rank - 1], rows = count / Swift.max(1, cols)
+        var out = Tensor(uninitializedShape: shape)
+        Kernels.backend.softmaxForward(pointer, out.storage.pointer, rows: rows, cols: cols)
+        let y = out.detached()
+        Tensor.record(&out, from: [self]) { g, _ in
+            var dx = Tensor(uninitializedShape: y.shape)
+            Kernels.backend.softmaxBackward(y.pointer, g.pointer, dx.storage.pointer, rows: rows, cols: cols)
+            return [dx]
+        }
+        return out
+    }
+
+    /// Zeroes each element with probability `p` and scales the rest by 1/(1−p), with a mask drawn
+    /// from `rng`. With p = 0 it returns self.
+    public func dropout(probability p: Float, rng: inout SeededRandom) -> Tensor {
+        precondition(p >= 0 && p < 1, "[dropout] probability \(p) outside [0, 1)")
+        if p == 0 { return self }
+        let keep = 1 - p, scale = 1 / keep
+        var mask = Tensor(uninitializedShape: shape)
+        let mp = mask.storage.pointer
+        for i in 0..<count { mp[i] = rng.nextUniform() < keep ? scale : 0 }
+        var out = Tensor.binaryForward(self, mask, .multiply, name: "dropout")
+        Tensor.record(&out, from: [self]) { g, _ in [Tensor.binaryForward(g, mask, .multiply, name: "dropout")] }
+        return out
+    }
+}

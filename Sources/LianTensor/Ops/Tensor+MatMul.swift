@@ -1,0 +1,111 @@
+import LianKernels
+
+// Matrix products on the SGEMM kernels.
+//
+// matmul: a [..., M, K] · b [..., K, N] → [..., M, N]. The batch dimensions must match, or b is
+// 2-D and shared by every batch (then the product is one big GEMM with M·batch rows).
+// Backward: dA = dC · Bᵀ,  dB = Aᵀ · dC (summed over the batch when b is shared).
+
+extension Tensor {
+    public func matmul(_ other: Tensor) -> Tensor {
+        let a = self, b = other
+        precondition(a.rank >= 2 && b.rank >= 2, "[matmul] operands need rank ≥ 2, got \(a.shape) and \(b.shape)")
+        let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
+        let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
+        precondition(k == k2, "[matmul] inner dimensions \(k) and \(k2) differ (\(a.shape) · \(b.shape))")
+        let batchShape = Array(a.shape.dropLast(2))
+        let sharedB = b.rank == 2
+        precondition(sharedB || Array(b.shape.dropLast(2)) == batchShape,
+                     "[matmul] batch dimensions of \(a.shape) and \(b.shape) differ")
+        let batch = batchShape.reduce(1, *)
+        var out = Tensor(uninitializedShape: batchShape + [m, n])
+        Tensor.gemmBatched(transA: false, transB: false, a: a, b: b, c: &out, m: m, n: n, k: k,
+                           batch: batch, sharedB: sharedB, beta: 0)
+        let (sa, sb) = (a.detached(), b.detached())
+        Tensor.record(&out, from: [a, b]) { g, needs in
+            var da: Tensor?, db: Tensor?
+            if needs[0] {   // dA [.., M, K] = dC [.., M, N] · Bᵀ
+                var t = Tensor(uninitializedShape: sa.shape)
+                Tensor.gemmBatched(transA: false, transB: true, a: g, b: sb, c: &t, m: m, n: k, k: n,
+                                   batch: batch, sharedB: sharedB, beta: 0)
+                da = t
+            }
+            if needs[1] {   // dB [.., K, N] = Aᵀ · dC
+                var t = Tensor(uninitializedShape: sb.shape)
+                if sharedB {
+                    // One GEMM over all batch rows: [K, batch·M] · [batch·M, N].
+                    Kernels.backend.sgemm(transA: true, transB: false, m: k, n: n, k: batch * m, a: sa.pointer, lda: k,
+                               b: g.pointer, ldb: n, c: t.storage.pointer, ldc: n)
+                } else {
+                    Tensor.gemmBatched(transA: true, transB: false, a: sa, b: g, c: &t, m: k, n: n, k: m,
+                                       batch: batch, sharedB: false, beta: 0)
+                }
+                db = t
+            }
+            return [da, db]
+        }
+        return out
+    }
+
+    /// Runs one GEMM per batch entry (or one big GEMM when b is shared and a is not transposed).
+    /// Shapes are those of op(a) [m×k] and op(b) [k×n] per batch entry.
+    static func gemmBatched(transA: Bool, transB: Bool, a: Tensor, b: Tensor, c: inout Tensor,
+                            m: Int, n: Int, k: Int, batch: Int, sharedB: Bool, beta: Float) {
+        let lda = transA ? m : k, ldb = transB ? k : n
+        let cp = c.storage.pointer + c.offset
+        if sharedB && !transA {
+            Kernels.backend.sgemm(transA: false, transB: transB, m: batch * m, n: n, k: k, a: a.pointer, lda: lda,
+                       b: b.pointer, ldb: ldb, beta: beta, c: cp, ldc: n)
+            return
+        }
+        let A = SendablePointer(a.pointer), B = SendablePointer(b.pointer), C = SendablePointer(cp)
+        let bStride = sharedB ? 0 : k * n
+        // Many small products: one per thread; few large ones: each uses every thread.
+        let small = m * n * k < (1 << 18)
+        // (Small products run single-threaded inside sgemm too, so the parallelism never nests.)
+        let backend = Kernels.backend
+        let body: @Sendable (Int) -> Void = { i in
+            let aStart = UnsafePointer(A.base + i * m * k)
+            let bStart = UnsafePointer(B.base + i * bStride)
+            backend.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: aStart, lda: lda,
+                          b: bStart, ldb: ldb, beta: beta, c: C.base + i * m * n, ldc: n)
+        }
+        if small { parallelFor(batch, body) } else { for i in 0..<batch { body(i) } }
+    }
+
+    /// y = x · Wᵀ + bias, with x [..., in], weight [out, in] (PyTorch's Linear layout), bias [out].
+    public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        let x = self
+        precondition(weight.rank == 2, "[linear] weight must be [out, in], got \(weight.shape)")
+        let inF = weight.shape[1], outF = weight.shape[0]
+        precondition(x.shape.last == inF, "[linear] input width \(x.shape.last ?? 0) differs from weight's \(inF)")
+        if let bias { precondition(bias.shape == [outF], "[linear] bias shape \(bias.shape) is not [\(outF)]") }
+        let rows = x.count / Swift.max(1, inF)
+        var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
+        let o = out.storage.pointer
+        if let bias {
+            for r in 0..<rows { (o + r * outF).update(from: bias.pointer, count: outF) }
+        }
+        Kernels.backend.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, a: x.pointer, lda: inF,
+                   b: weight.pointer, ldb: inF, beta: bias == nil ? 0 : 1, c: o, ldc: outF)
+        let (sx, sw) = (x.detached(), weight.detached())
+        Tensor.record(&out, from: [x, weight] + (bias.map { [$0] } ?? [])) { g, needs in
+            var dx: Tensor?, dw: Tensor?, db: Tensor?
+            if needs[0] {   // dX [rows, in] = dY [rows, out] · W [out, in]
+                var t = Tensor(uninitializedShape: sx.shape)
+                Kernels.backend.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, a: g.pointer, lda: outF,
+                           b: sw.pointer, ldb: inF, c: t.storage.pointer, ldc: inF)
+                dx = t
+            }
+            if needs[1] {   // dW [out, in] = dYᵀ · X
+                var t = Tensor(uninitializedShape: sw.shape)
+                Kernels.backend.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: g.pointer, lda: outF,
+                           b: sx.pointer, ldb: inF, c: t.storage.pointer, ldc: inF)
+                dw = t
+            }
+            if needs.count > 2 && needs[2] { db = withNoGrad { g.reshaped(to: [rows, outF]).sum(axis: 0) } }
+            return needs.count > 2 ? [dx, dw, db] : [dx, dw]
+        }
+        return out
+    }
+}

@@ -1,0 +1,3 @@
+import LianCLI
+
+LianCommand.main()

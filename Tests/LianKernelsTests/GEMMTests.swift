@@ -1,0 +1,74 @@
+import LianKernels
+import LianTestSupport
+import Testing
+
+/// The fast SGEMM against the naive one, for every transposition case, both micro-kernel shapes,
+/// awkward sizes (1, 7, 33, 65, 127: none a multiple of a tile), padded leading dimensions,
+/// and alpha/beta.
+@Suite struct GEMMTests {
+    static let sizes = [1, 7, 33, 65, 127]
+    static let kernels: [GEMM.MicroKernelShape] = [.rows6cols16, .rows8cols32]
+
+    func check(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+               kernel: GEMM.MicroKernelShape, threads: Int = 1, pad: Int = 0) {
+        let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
+        let a = randomValues((transA ? k : m) * lda, seed: 1)
+        let b = randomValues((transB ? n : k) * ldb, seed: 2)
+        let c0 = randomValues(m * ldc, seed: 3)
+        var fast = c0, slow = c0
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                fast.withUnsafeMutableBufferPointer { cp in
+                    GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
+                               b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
+                               threads: threads, kernel: kernel)
+                }
+                slow.withUnsafeMutableBufferPointer { cp in
+                    GEMM.referenceSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!,
+                                        lda: lda, b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
+                }
+            }
+        }
+        // Float accumulation over k terms of size ≤ 1: error grows like √k · ε.
+        let (ok, worst) = compare(fast, slow, atol: 1e-5 * Double(k).squareRoot() + 1e-6, rtol: 1e-5)
+        #expect(ok, "sgemm \(transA ? "T" : "N")\(transB ? "T" : "N") m=\(m) n=\(n) k=\(k) α=\(alpha) β=\(beta) \(kernel): \(worst)")
+    }
+
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func everySizeAndKernel(transA: Bool, transB: Bool) {
+        for kernel in Self.kernels {
+            for m in Self.sizes { for n in Self.sizes { for k in Self.sizes {
+                check(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, beta: 0, kernel: kernel)
+            } } }
+        }
+    }
+
+    @Test func alphaBetaAndPaddedStrides() {
+        for kernel in Self.kernels {
+            for (alpha, beta) in [(Float(1), Float(1)), (0.5, -2), (2, 0)] {
+                for (ta, tb) in [(false, false), (false, true), (true, false)] {
+                    check(transA: ta, transB: tb, m: 33, n: 65, k: 7, alpha: alpha, beta: beta, kernel: kernel, pad: 3)
+                }
+            }
+        }
+    }
+
+    /// Large enough to split over two threads, and to cross the kc/mc block boundaries.
+    @Test func threadedAndBlocked() {
+        for kernel in Self.kernels {
+            for (ta, tb) in [(false, false), (false, true), (true, false)] {
+                check(transA: ta, transB: tb, m: 301, n: 97, k: 413, alpha: 1, beta: 0, kernel: kernel, threads: 2)
+                check(transA: ta, transB: tb, m: 45, n: 530, k: 400, alpha: 1, beta: 1, kernel: kernel, threads: 2)
+            }
+        }
+    }
+
+    @Test func zeroInnerDimensionScalesC() {
+        var c: [Float] = [1, 2, 3, 4]
+        let a: [Float] = [0], b: [Float] = [0]
+        c.withUnsafeMutableBufferPointer { cp in
+            GEMM.sgemm(transA: false, transB: false, m: 2, n: 2, k: 0, a: a, lda: 1, b: b, ldb: 2, beta: 0.5, c: cp.baseAddress!, ldc: 2)
+        }
+        #expect(c == [0.5, 1, 1.5, 2])
+    }
+}
