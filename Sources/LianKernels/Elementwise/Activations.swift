@@ -22,33 +22,82 @@ func elementwiseChunks(_ n: Int, _ body: @Sendable (Int, Int) -> Void) {
     }
 }
 
-/// Applies `f` to `x[0..<n]` a vector at a time, writing `y`; the tail goes through a padded vector.
+/// A function applied lane by lane. Kernels pass these as types, not closures, so that the
+/// compiler specializes and inlines them inside the threaded loops (a closure called through
+/// `parallelFor` stays an indirect call and its SIMD16 arguments go through memory: ~10× slower).
+@usableFromInline protocol VectorMap {
+    static func apply(_ x: SIMD16<Float>) -> SIMD16<Float>
+}
+
+/// A function of (x, dy), lane by lane: the shape of every elementwise backward kernel.
+@usableFromInline protocol VectorGradientMap {
+    static func apply(_ x: SIMD16<Float>, _ dy: SIMD16<Float>) -> SIMD16<Float>
+}
+
+/// y = F(x) over n elements; the tail goes through a padded vector.
 @inline(__always) @inlinable
-func mapUnary(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
-              _ f: @Sendable (SIMD16<Float>) -> SIMD16<Float>) {
+func mapUnary<F: VectorMap>(_ f: F.Type, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     let X = SendablePointer(x), Y = SendablePointer(y)
     elementwiseChunks(n) { start, count in
+        let xs = X.base + start, ys = Y.base + start
         var i = 0
-        while i + 16 <= count { store16(f(load16(X.base + start + i)), Y.base + start + i); i += 16 }
-        if i < count { storePartial(f(loadPartial(X.base + start + i, count - i)), Y.base + start + i, count - i) }
+        while i + 16 <= count { store16(F.apply(load16(xs + i)), ys + i); i += 16 }
+        if i < count { storePartial(F.apply(loadPartial(xs + i, count - i)), ys + i, count - i) }
     }
 }
 
-/// Applies `f(x, dy)` element by element, writing `dx`.
+/// dx = F(x, dy) over n elements.
 @inline(__always) @inlinable
-func mapBinary(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int,
-               _ f: @Sendable (SIMD16<Float>, SIMD16<Float>) -> SIMD16<Float>) {
+func mapGradient<F: VectorGradientMap>(_ f: F.Type, _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                       _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
     let X = SendablePointer(x), DY = SendablePointer(dy), DX = SendablePointer(dx)
     elementwiseChunks(n) { start, count in
+        let xs = X.base + start, dys = DY.base + start, dxs = DX.base + start
         var i = 0
-        while i + 16 <= count {
-            store16(f(load16(X.base + start + i), load16(DY.base + start + i)), DX.base + start + i); i += 16
-        }
+        while i + 16 <= count { store16(F.apply(load16(xs + i), load16(dys + i)), dxs + i); i += 16 }
         if i < count {
             let r = count - i
-            storePartial(f(loadPartial(X.base + start + i, r), loadPartial(DY.base + start + i, r)), DX.base + start + i, r)
+            storePartial(F.apply(loadPartial(xs + i, r), loadPartial(dys + i, r)), dxs + i, r)
         }
     }
+}
+
+@usableFromInline enum GELUForward: VectorMap {
+    @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        let u = geluScale * v.addingProduct(geluCubic * v * v, v)
+        return v / (1 + simdExp(-2 * u))
+    }
+}
+
+@usableFromInline enum GELUBackward: VectorGradientMap {
+    @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>, _ g: SIMD16<Float>) -> SIMD16<Float> {
+        let v2 = v * v
+        let u = geluScale * v.addingProduct(geluCubic * v2, v)
+        let s = 1 / (1 + simdExp(-2 * u))
+        let du = geluScale * (1 + 3 * geluCubic * v2)
+        return g * (s + 2 * v * s * (1 - s) * du)
+    }
+}
+
+@usableFromInline enum SiLUForward: VectorMap {
+    @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        v / (1 + simdExp(-v))
+    }
+}
+
+@usableFromInline enum SiLUBackward: VectorGradientMap {
+    @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>, _ g: SIMD16<Float>) -> SIMD16<Float> {
+        let s = 1 / (1 + simdExp(-v))
+        return g * s * (1 + v * (1 - s))
+    }
+}
+
+@usableFromInline enum ExpMap: VectorMap {
+    @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { simdExp(v) }
+}
+
+@usableFromInline enum TanhMap: VectorMap {
+    @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { simdTanh(v) }
 }
 
 public enum Activations {
@@ -56,22 +105,13 @@ public enum Activations {
 
     /// y = GELU(x), n elements.
     public static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        mapUnary(x, y, n) { v in
-            let u = geluScale * v.addingProduct(geluCubic * v * v, v)
-            return v / (1 + simdExp(-2 * u))
-        }
+        mapUnary(GELUForward.self, x, y, n)
     }
 
     /// dx = dy · GELU′(x), n elements.
     public static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                     _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
-        mapBinary(x, dy, dx, n) { v, g in
-            let v2 = v * v
-            let u = geluScale * v.addingProduct(geluCubic * v2, v)
-            let s = 1 / (1 + simdExp(-2 * u))
-            let du = geluScale * (1 + 3 * geluCubic * v2)
-            return g * (s + 2 * v * s * (1 - s) * du)
-        }
+        mapGradient(GELUBackward.self, x, dy, dx, n)
     }
 
     public static func referenceGELU<F: ReferenceScalar>(_ x: [F]) -> [F] {
@@ -92,16 +132,13 @@ public enum Activations {
 
     /// y = x · σ(x), n elements.
     public static func siluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        mapUnary(x, y, n) { v in v / (1 + simdExp(-v)) }
+        mapUnary(SiLUForward.self, x, y, n)
     }
 
     /// dx = dy · σ(x)·(1 + x·(1 − σ(x))), n elements.
     public static func siluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                     _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
-        mapBinary(x, dy, dx, n) { v, g in
-            let s = 1 / (1 + simdExp(-v))
-            return g * s * (1 + v * (1 - s))
-        }
+        mapGradient(SiLUBackward.self, x, dy, dx, n)
     }
 
     public static func referenceSiLU<F: ReferenceScalar>(_ x: [F]) -> [F] {
@@ -112,11 +149,11 @@ public enum Activations {
 
     /// y = e^x, n elements.
     public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        mapUnary(x, y, n) { simdExp($0) }
+        mapUnary(ExpMap.self, x, y, n)
     }
 
     /// y = tanh x, n elements.
     public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        mapUnary(x, y, n) { simdTanh($0) }
+        mapUnary(TanhMap.self, x, y, n)
     }
 }
