@@ -5,11 +5,14 @@ import PackageDescription
 // `SIMD8<Float>.addingProduct` to scalar `fmaf` calls (~170× slower), so every target that holds
 // numeric loops is built for the machine it runs on. `-O` is given here too so that the kernels are
 // optimized even in a debug build (which keeps `swift test` fast). `unsafeFlags` are accepted in a
-// root package only; a package that depends on Lian remotely builds without them (see README).
-let nativeCodegen: [SwiftSetting] = [
+// root package only, so `LIAN_PORTABLE=1` leaves them out for a package that depends on Lian
+// (it then passes `-Xswiftc -target-cpu -Xswiftc native` itself; see README).
+import Foundation
+let portable = ProcessInfo.processInfo.environment["LIAN_PORTABLE"] == "1"
+let nativeCodegen: [SwiftSetting] = portable ? [] : [
     .unsafeFlags(["-target-cpu", "native"]),
 ]
-let optimizedNativeCodegen: [SwiftSetting] = [
+let optimizedNativeCodegen: [SwiftSetting] = portable ? [] : [
     .unsafeFlags(["-O", "-target-cpu", "native"]),
 ]
 
@@ -25,7 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "LianKernels", swiftSettings: optimizedNativeCodegen),
+        .target(name: "LianKernelsC"),
+        .target(name: "LianKernels", dependencies: ["LianKernelsC"], swiftSettings: optimizedNativeCodegen),
         .target(name: "LianTensor", dependencies: ["LianKernels"], swiftSettings: optimizedNativeCodegen),
         .target(
             name: "LianCLI",

@@ -1,4 +1,5 @@
 import Foundation
+import LianKernels
 
 /// OpenBLAS's `cblas_sgemm`, loaded at run time with dlopen when the library is installed
 /// (Debian: `libopenblas0`). Lian never needs it to build or run; the benchmark uses it as the peer.
@@ -18,6 +19,21 @@ struct OpenBLAS {
         "/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
         "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
     ]
+
+    /// The OpenBLAS kernel family chosen for this run: OPENBLAS_CORETYPE when the user set it;
+    /// otherwise the best family for this processor, set before loading. (Older OpenBLAS builds,
+    /// such as Debian 12's 0.3.21, do not recognise newer processors and fall back to slow generic
+    /// kernels — 30 GFLOP/s instead of 150 here — which would make a flattering, unfair peer.)
+    static func chooseCoreType() -> String {
+        if let set = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !set.isEmpty { return set + " (from OPENBLAS_CORETYPE)" }
+        #if arch(x86_64)
+        let core = CPUFeatures.hasAVX512 ? "SkylakeX" : "Haswell"
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        return core
+        #else
+        return "auto"
+        #endif
+    }
 
     /// Loads the first OpenBLAS found, or nil when none is installed.
     static func load() -> OpenBLAS? {

@@ -25,12 +25,12 @@ func elementwiseChunks(_ n: Int, _ body: @Sendable (Int, Int) -> Void) {
 /// A function applied lane by lane. Kernels pass these as types, not closures, so that the
 /// compiler specializes and inlines them inside the threaded loops (a closure called through
 /// `parallelFor` stays an indirect call and its SIMD16 arguments go through memory: ~10× slower).
-@usableFromInline protocol VectorMap {
+@usableFromInline protocol VectorMap: SendableMetatype {
     static func apply(_ x: SIMD16<Float>) -> SIMD16<Float>
 }
 
 /// A function of (x, dy), lane by lane: the shape of every elementwise backward kernel.
-@usableFromInline protocol VectorGradientMap {
+@usableFromInline protocol VectorGradientMap: SendableMetatype {
     static func apply(_ x: SIMD16<Float>, _ dy: SIMD16<Float>) -> SIMD16<Float>
 }
 

@@ -7,6 +7,8 @@
 // Both panels are zero-padded to full MR / NR, so the loop never branches; the edge tiles are
 // written through a scratch tile instead.
 
+import LianKernelsC
+
 @usableFromInline typealias V16 = SIMD16<Float>
 
 /// One register-tile shape. `accumulate` says whether C already holds a partial sum to add to.
@@ -47,6 +49,7 @@ func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulat
     static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool) {
         var c0 = V16(), c1 = V16(), c2 = V16(), c3 = V16(), c4 = V16(), c5 = V16()
+        for r in 0..<rows { lian_prefetch_for_write(c + r * ldc) }   // see MicroKernel8x32
         var ap = a, bp = b
         for _ in 0..<kc {
             let bv = UnsafeRawPointer(bp).load(as: V16.self)
@@ -81,6 +84,12 @@ func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulat
         var c20 = V16(), c21 = V16(), c30 = V16(), c31 = V16()
         var c40 = V16(), c41 = V16(), c50 = V16(), c51 = V16()
         var c60 = V16(), c61 = V16(), c70 = V16(), c71 = V16()
+        // The C tile is read and written only after the k loop: ask for its lines now, so that
+        // they arrive while the loop runs instead of stalling the write-back.
+        for r in 0..<rows {
+            lian_prefetch_for_write(c + r * ldc)
+            lian_prefetch_for_write(c + r * ldc + 16)
+        }
         var ap = a, bp = b
         for _ in 0..<kc {
             let b0 = UnsafeRawPointer(bp).load(as: V16.self)

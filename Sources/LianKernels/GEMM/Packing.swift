@@ -17,11 +17,25 @@ func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, mc: Int, p0
             for p in 0..<kc {
                 let src = a + (p0 + p) * lda + i0 + ir
                 let out = panel + p * mr
-                for r in 0..<rows { out[r] = alpha * src[r] }
-                for r in rows..<mr { out[r] = 0 }
+                if rows == 8 && mr == 8 {
+                    let v = UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self) * alpha
+                    UnsafeMutableRawPointer(out).storeBytes(of: v, as: SIMD8<Float>.self)
+                } else {
+                    for r in 0..<rows { out[r] = alpha * src[r] }
+                    for r in rows..<mr { out[r] = 0 }
+                }
+            }
+        } else if rows == 8 && mr == 8 {
+            // op(A)[i, p] = A[i, p]: gather one k step from 8 rows into one vector store.
+            let s0 = a + (i0 + ir) * lda + p0
+            let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda, s6 = s5 + lda, s7 = s6 + lda
+            for p in 0..<kc {
+                let v = SIMD8<Float>(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]) * alpha
+                UnsafeMutableRawPointer(panel + p * 8).storeBytes(of: v, as: SIMD8<Float>.self)
             }
         } else {
-            // op(A)[i, p] = A[i, p]: each row is contiguous in k; write it with stride MR.
+            // The general case (6-row panels, edge panels): each row is contiguous in k; write it
+            // with stride MR.
             for r in 0..<rows {
                 let src = a + (i0 + ir + r) * lda + p0
                 var out = panel + r
@@ -44,7 +58,26 @@ func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, kc: Int, j0
     while jr < nc {
         let cols = min(nr, nc - jr)
         let panel = dst + jr * kc
-        if transB {
+        if transB && cols == nr && nr % 16 == 0 {
+            // op(B)[p, j] = B[j, p]: gather one k step from 16 rows of B per vector store, so
+            // that the reads walk 16 rows sequentially and the writes are whole vectors.
+            var j = 0
+            while j < nr {
+                let r0 = b + (j0 + jr + j) * ldb + p0
+                var rows = [UnsafePointer<Float>](repeating: r0, count: 16)
+                for i in 1..<16 { rows[i] = r0 + i * ldb }
+                rows.withUnsafeBufferPointer { s in
+                    let (s0, s1, s2, s3, s4, s5, s6, s7) = (s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
+                    let (s8, s9, s10, s11, s12, s13, s14, s15) = (s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15])
+                    for p in 0..<kc {
+                        let v = SIMD16<Float>(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p],
+                                              s8[p], s9[p], s10[p], s11[p], s12[p], s13[p], s14[p], s15[p])
+                        storeV16(v, panel + p * nr + j)
+                    }
+                }
+                j += 16
+            }
+        } else if transB {
             // op(B)[p, j] = B[j, p]: each column of op(B) is a contiguous row of B.
             for j in 0..<cols {
                 let src = b + (j0 + jr + j) * ldb + p0

@@ -77,7 +77,17 @@ public struct Tensor: @unchecked Sendable {
         return try body(UnsafeMutableBufferPointer(start: storage.pointer + offset, count: count))
     }
 
+    /// The first element, for reading.
     @usableFromInline var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer + offset) }
+
+    /// The first element, for writing: gives the tensor its own memory first if it shares it.
+    /// Ops write their freshly allocated outputs through this.
+    var mutablePointer: UnsafeMutablePointer<Float> {
+        mutating get {
+            makeUnique()
+            return storage.pointer + offset
+        }
+    }
 
     /// Gives this tensor its own memory if another tensor shares it.
     mutating func makeUnique() {

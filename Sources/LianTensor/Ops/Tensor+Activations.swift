@@ -4,11 +4,11 @@ extension Tensor {
     /// GELU in the tanh form GPT-2 uses.
     public func gelu() -> Tensor {
         var out = Tensor(uninitializedShape: shape)
-        Kernels.backend.geluForward(pointer, out.storage.pointer, count)
+        Kernels.backend.geluForward(pointer, out.mutablePointer, count)
         let x = detached()
         Tensor.record(&out, from: [self]) { g, _ in
             var dx = Tensor(uninitializedShape: x.shape)
-            Kernels.backend.geluBackward(x.pointer, g.pointer, dx.storage.pointer, x.count)
+            Kernels.backend.geluBackward(x.pointer, g.pointer, dx.mutablePointer, x.count)
             return [dx]
         }
         return out
@@ -17,11 +17,11 @@ extension Tensor {
     /// SiLU (swish): x · σ(x).
     public func silu() -> Tensor {
         var out = Tensor(uninitializedShape: shape)
-        Kernels.backend.siluForward(pointer, out.storage.pointer, count)
+        Kernels.backend.siluForward(pointer, out.mutablePointer, count)
         let x = detached()
         Tensor.record(&out, from: [self]) { g, _ in
             var dx = Tensor(uninitializedShape: x.shape)
-            Kernels.backend.siluBackward(x.pointer, g.pointer, dx.storage.pointer, x.count)
+            Kernels.backend.siluBackward(x.pointer, g.pointer, dx.mutablePointer, x.count)
             return [dx]
         }
         return out
@@ -32,11 +32,11 @@ extension Tensor {
         precondition(rank >= 1, "[softmax] needs rank ≥ 1")
         let cols = shape[rank - 1], rows = count / Swift.max(1, cols)
         var out = Tensor(uninitializedShape: shape)
-        Kernels.backend.softmaxForward(pointer, out.storage.pointer, rows: rows, cols: cols)
+        Kernels.backend.softmaxForward(pointer, out.mutablePointer, rows: rows, cols: cols)
         let y = out.detached()
         Tensor.record(&out, from: [self]) { g, _ in
             var dx = Tensor(uninitializedShape: y.shape)
-            Kernels.backend.softmaxBackward(y.pointer, g.pointer, dx.storage.pointer, rows: rows, cols: cols)
+            Kernels.backend.softmaxBackward(y.pointer, g.pointer, dx.mutablePointer, rows: rows, cols: cols)
             return [dx]
         }
         return out
@@ -49,7 +49,7 @@ extension Tensor {
         if p == 0 { return self }
         let keep = 1 - p, scale = 1 / keep
         var mask = Tensor(uninitializedShape: shape)
-        let mp = mask.storage.pointer
+        let mp = mask.mutablePointer
         for i in 0..<count { mp[i] = rng.nextUniform() < keep ? scale : 0 }
         var out = Tensor.binaryForward(self, mask, .multiply, name: "dropout")
         Tensor.record(&out, from: [self]) { g, _ in [Tensor.binaryForward(g, mask, .multiply, name: "dropout")] }

@@ -59,7 +59,7 @@ extension Tensor {
     static func binaryForward(_ a: Tensor, _ b: Tensor, _ op: BinaryOp, name: String) -> Tensor {
         let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape, op: name)
         var out = Tensor(uninitializedShape: shape)
-        let o = out.storage.pointer, pa = a.pointer, pb = b.pointer
+        let o = out.mutablePointer, pa = a.pointer, pb = b.pointer
         @inline(__always) func apply(_ x: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float> {
             switch op {
             case .add: return x + y
@@ -161,7 +161,7 @@ extension Tensor {
     /// self · s.
     public func scaled(by s: Float) -> Tensor {
         var out = Tensor(uninitializedShape: shape)
-        let n = count, p = pointer, o = out.storage.pointer
+        let n = count, p = pointer, o = out.mutablePointer
         let v = SIMD16<Float>(repeating: s)
         var i = 0
         while i + 16 <= n { store16(load16(p + i) * v, o + i); i += 16 }
@@ -173,7 +173,7 @@ extension Tensor {
     /// e^x, elementwise (SIMD polynomial).
     public func exp() -> Tensor {
         var out = Tensor(uninitializedShape: shape)
-        Activations.exp(pointer, out.storage.pointer, count)
+        Activations.exp(pointer, out.mutablePointer, count)
         let y = out.detached()
         Tensor.record(&out, from: [self]) { g, _ in [withNoGrad { g * y }] }
         return out

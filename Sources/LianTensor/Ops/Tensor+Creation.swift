@@ -4,7 +4,7 @@ extension Tensor {
     /// A tensor of `shape` with every element `value`.
     public static func full(_ shape: [Int], _ value: Float) -> Tensor {
         var t = Tensor(uninitializedShape: shape)
-        t.storage.pointer.update(repeating: value, count: t.count)
+        t.mutablePointer.update(repeating: value, count: t.count)
         return t
     }
 
@@ -14,14 +14,14 @@ extension Tensor {
     /// Normal(mean, std) samples drawn from `rng` in row-major order.
     public static func randomNormal(_ shape: [Int], mean: Float = 0, std: Float = 1, rng: inout SeededRandom) -> Tensor {
         var t = Tensor(uninitializedShape: shape)
-        for i in 0..<t.count { t.storage.pointer[i] = mean + std * rng.nextNormal() }
+        for i in 0..<t.count { t.mutablePointer[i] = mean + std * rng.nextNormal() }
         return t
     }
 
     /// Uniform samples in [low, high) drawn from `rng` in row-major order.
     public static func randomUniform(_ shape: [Int], low: Float = 0, high: Float = 1, rng: inout SeededRandom) -> Tensor {
         var t = Tensor(uninitializedShape: shape)
-        for i in 0..<t.count { t.storage.pointer[i] = low + (high - low) * rng.nextUniform() }
+        for i in 0..<t.count { t.mutablePointer[i] = low + (high - low) * rng.nextUniform() }
         return t
     }
 

@@ -35,7 +35,7 @@ extension Tensor {
                 if sharedB {
                     // One GEMM over all batch rows: [K, batch·M] · [batch·M, N].
                     Kernels.backend.sgemm(transA: true, transB: false, m: k, n: n, k: batch * m, a: sa.pointer, lda: k,
-                               b: g.pointer, ldb: n, c: t.storage.pointer, ldc: n)
+                               b: g.pointer, ldb: n, c: t.mutablePointer, ldc: n)
                 } else {
                     Tensor.gemmBatched(transA: true, transB: false, a: sa, b: g, c: &t, m: k, n: n, k: m,
                                        batch: batch, sharedB: false, beta: 0)
@@ -52,7 +52,7 @@ extension Tensor {
     static func gemmBatched(transA: Bool, transB: Bool, a: Tensor, b: Tensor, c: inout Tensor,
                             m: Int, n: Int, k: Int, batch: Int, sharedB: Bool, beta: Float) {
         let lda = transA ? m : k, ldb = transB ? k : n
-        let cp = c.storage.pointer + c.offset
+        let cp = c.mutablePointer
         if sharedB && !transA {
             Kernels.backend.sgemm(transA: false, transB: transB, m: batch * m, n: n, k: k, a: a.pointer, lda: lda,
                        b: b.pointer, ldb: ldb, beta: beta, c: cp, ldc: n)
@@ -82,7 +82,7 @@ extension Tensor {
         if let bias { precondition(bias.shape == [outF], "[linear] bias shape \(bias.shape) is not [\(outF)]") }
         let rows = x.count / Swift.max(1, inF)
         var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
-        let o = out.storage.pointer
+        let o = out.mutablePointer
         if let bias {
             for r in 0..<rows { (o + r * outF).update(from: bias.pointer, count: outF) }
         }
@@ -94,13 +94,13 @@ extension Tensor {
             if needs[0] {   // dX [rows, in] = dY [rows, out] · W [out, in]
                 var t = Tensor(uninitializedShape: sx.shape)
                 Kernels.backend.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, a: g.pointer, lda: outF,
-                           b: sw.pointer, ldb: inF, c: t.storage.pointer, ldc: inF)
+                           b: sw.pointer, ldb: inF, c: t.mutablePointer, ldc: inF)
                 dx = t
             }
             if needs[1] {   // dW [out, in] = dYᵀ · X
                 var t = Tensor(uninitializedShape: sw.shape)
                 Kernels.backend.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: g.pointer, lda: outF,
-                           b: sx.pointer, ldb: inF, c: t.storage.pointer, ldc: inF)
+                           b: sx.pointer, ldb: inF, c: t.mutablePointer, ldc: inF)
                 dw = t
             }
             if needs.count > 2 && needs[2] { db = withNoGrad { g.reshaped(to: [rows, outF]).sum(axis: 0) } }

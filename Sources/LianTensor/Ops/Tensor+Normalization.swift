@@ -8,7 +8,7 @@ extension Tensor {
         if let bias { precondition(bias.shape == [cols], "[layerNorm] bias shape \(bias.shape) is not [\(cols)]") }
         var out = Tensor(uninitializedShape: shape)
         let mean = TensorStorage(count: rows), rstd = TensorStorage(count: rows)
-        Kernels.backend.layerNormForward(pointer, gamma: weight.pointer, beta: bias?.pointer, out.storage.pointer,
+        Kernels.backend.layerNormForward(pointer, gamma: weight.pointer, beta: bias?.pointer, out.mutablePointer,
                                          mean: mean.pointer, rstd: rstd.pointer, rows: rows, cols: cols, eps: eps)
         let (x, w) = (detached(), weight.detached())
         let hasBias = bias != nil
@@ -17,8 +17,8 @@ extension Tensor {
             var dw = Tensor(uninitializedShape: [cols])
             var db = Tensor(uninitializedShape: [cols])
             Kernels.backend.layerNormBackward(x.pointer, gamma: w.pointer, mean: mean.pointer, rstd: rstd.pointer,
-                                              g.pointer, dx.storage.pointer, dgamma: dw.storage.pointer,
-                                              dbeta: db.storage.pointer, rows: rows, cols: cols)
+                                              g.pointer, dx.mutablePointer, dgamma: dw.mutablePointer,
+                                              dbeta: db.mutablePointer, rows: rows, cols: cols)
             return hasBias ? [dx, dw, db] : [dx, dw]
         }
         return out
@@ -30,14 +30,14 @@ extension Tensor {
         precondition(weight.shape == [cols], "[rmsNorm] weight shape \(weight.shape) is not [\(cols)]")
         var out = Tensor(uninitializedShape: shape)
         let rstd = TensorStorage(count: rows)
-        Kernels.backend.rmsNormForward(pointer, gamma: weight.pointer, out.storage.pointer, rstd: rstd.pointer,
+        Kernels.backend.rmsNormForward(pointer, gamma: weight.pointer, out.mutablePointer, rstd: rstd.pointer,
                                        rows: rows, cols: cols, eps: eps)
         let (x, w) = (detached(), weight.detached())
         Tensor.record(&out, from: [self, weight]) { g, _ in
             var dx = Tensor(uninitializedShape: x.shape)
             var dw = Tensor(uninitializedShape: [cols])
             Kernels.backend.rmsNormBackward(x.pointer, gamma: w.pointer, rstd: rstd.pointer, g.pointer,
-                                            dx.storage.pointer, dgamma: dw.storage.pointer, rows: rows, cols: cols)
+                                            dx.mutablePointer, dgamma: dw.mutablePointer, rows: rows, cols: cols)
             return [dx, dw]
         }
         return out

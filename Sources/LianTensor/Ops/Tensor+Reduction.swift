@@ -39,7 +39,7 @@ extension Tensor {
         var outShape = shape
         outShape[ax] = 1
         var out = Tensor(uninitializedShape: outShape)
-        let p = pointer, o = out.storage.pointer
+        let p = pointer, o = out.mutablePointer
         for i in 0..<outer {
             let dst = o + i * inner
             dst.update(repeating: 0, count: inner)
@@ -78,7 +78,7 @@ extension Tensor {
         outShape[ax] = 1
         var out = Tensor(uninitializedShape: outShape)
         var argmax = [Int32](repeating: 0, count: outer * inner)
-        let p = pointer, o = out.storage.pointer
+        let p = pointer, o = out.mutablePointer
         for i in 0..<outer {
             for j in 0..<inner {
                 var best = p[i * n * inner + j], where_ = 0
@@ -94,7 +94,7 @@ extension Tensor {
         let inShape = shape
         Tensor.record(&out, from: [self]) { g, _ in
             var dx = Tensor.zeros(inShape)
-            let gp = g.pointer, d = dx.storage.pointer
+            let gp = g.pointer, d = dx.mutablePointer
             for i in 0..<outer {
                 for j in 0..<inner { d[(i * n + Int(argmax[i * inner + j])) * inner + j] = gp[i * inner + j] }
             }

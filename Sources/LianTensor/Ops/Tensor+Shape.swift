@@ -33,7 +33,7 @@ extension Tensor {
         var strides = [Int](repeating: 1, count: rank)
         for i in stride(from: rank - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * shape[i + 1] }
         let srcStrides = order.map { strides[$0] }
-        copyStrided(from: pointer, shape: outShape, strides: srcStrides, to: out.storage.pointer)
+        copyStrided(from: pointer, shape: outShape, strides: srcStrides, to: out.mutablePointer)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, o) in order.enumerated() { inverse[o] = i }
         Tensor.record(&out, from: [self]) { g, _ in [withNoGrad { g.permuted(inverse) }] }
@@ -61,7 +61,7 @@ extension Tensor {
         } else {
             out = Tensor(uninitializedShape: outShape)
             for i in 0..<outer {
-                (out.storage.pointer + i * range.count * inner)
+                (out.mutablePointer + i * range.count * inner)
                     .update(from: pointer + (i * n + range.lowerBound) * inner, count: range.count * inner)
             }
         }
@@ -69,7 +69,7 @@ extension Tensor {
         Tensor.record(&out, from: [self]) { g, _ in
             var dx = Tensor.zeros(inShape)
             for i in 0..<outer {
-                (dx.storage.pointer + (i * n + range.lowerBound) * inner)
+                (dx.mutablePointer + (i * n + range.lowerBound) * inner)
                     .update(from: g.pointer + i * range.count * inner, count: range.count * inner)
             }
             return [dx]
@@ -94,7 +94,7 @@ extension Tensor {
         var start = 0
         for (t, n) in zip(tensors, sizes) {
             for i in 0..<outer {
-                (out.storage.pointer + (i * total + start) * inner).update(from: t.pointer + i * n * inner, count: n * inner)
+                (out.mutablePointer + (i * total + start) * inner).update(from: t.pointer + i * n * inner, count: n * inner)
             }
             start += n
         }
@@ -113,7 +113,7 @@ extension Tensor {
         if shape == target { return self }
         precondition(broadcastShape(shape, target, op: "broadcast") == target, "[broadcast] \(shape) cannot broadcast to \(target)")
         var out = Tensor(uninitializedShape: target)
-        copyStrided(from: pointer, shape: target, strides: broadcastStrides(shape, to: target), to: out.storage.pointer)
+        copyStrided(from: pointer, shape: target, strides: broadcastStrides(shape, to: target), to: out.mutablePointer)
         let inShape = shape
         Tensor.record(&out, from: [self]) { g, _ in [withNoGrad { g.summed(toShape: inShape) }] }
         return out

@@ -10,13 +10,13 @@ extension Tensor {
         let vocab = table.shape[0], width = table.shape[1]
         var out = Tensor(uninitializedShape: ids.shape + [width])
         ids.values.withUnsafeBufferPointer { idp in
-            Kernels.backend.embeddingForward(table: table.pointer, ids: idp.baseAddress!, out: out.storage.pointer,
+            Kernels.backend.embeddingForward(table: table.pointer, ids: idp.baseAddress!, out: out.mutablePointer,
                                              count: ids.count, vocab: vocab, width: width)
         }
         record(&out, from: [table]) { g, _ in
             var dTable = Tensor.zeros([vocab, width])
             ids.values.withUnsafeBufferPointer { idp in
-                Kernels.backend.embeddingBackward(ids: idp.baseAddress!, dOut: g.pointer, dTable: dTable.storage.pointer,
+                Kernels.backend.embeddingBackward(ids: idp.baseAddress!, dOut: g.pointer, dTable: dTable.mutablePointer,
                                                   count: ids.count, width: width)
             }
             return [dTable]
@@ -37,15 +37,15 @@ extension Tensor {
         let s = scale ?? 1 / Float(q.shape[3]).squareRoot()
         var out = Tensor(uninitializedShape: q.shape)
         let probs = TensorStorage(count: shape.batch * shape.heads * shape.time * shape.time)
-        Kernels.backend.attentionForward(q: q.pointer, k: k.pointer, v: v.pointer, out: out.storage.pointer,
+        Kernels.backend.attentionForward(q: q.pointer, k: k.pointer, v: v.pointer, out: out.mutablePointer,
                                          probs: probs.pointer, shape: shape, scale: s, causal: causal)
         let (sq, sk, sv) = (q.detached(), k.detached(), v.detached())
         record(&out, from: [q, k, v]) { g, _ in
             var dq = Tensor(uninitializedShape: sq.shape)
             var dk = Tensor(uninitializedShape: sk.shape), dv = Tensor(uninitializedShape: sv.shape)
             Kernels.backend.attentionBackward(q: sq.pointer, k: sk.pointer, v: sv.pointer, probs: probs.pointer,
-                                              dOut: g.pointer, dq: dq.storage.pointer, dk: dk.storage.pointer,
-                                              dv: dv.storage.pointer, shape: shape, scale: s, causal: causal)
+                                              dOut: g.pointer, dq: dq.mutablePointer, dk: dk.mutablePointer,
+                                              dv: dv.mutablePointer, shape: shape, scale: s, causal: causal)
             return [dq, dk, dv]
         }
         return out
@@ -60,7 +60,7 @@ extension Tensor {
         var out = Tensor(uninitializedShape: shape)
         table.cos.withUnsafeBufferPointer { c in
             table.sin.withUnsafeBufferPointer { s in
-                Kernels.backend.rotaryEmbedding(pointer, out.storage.pointer, cos: c.baseAddress!, sin: s.baseAddress!,
+                Kernels.backend.rotaryEmbedding(pointer, out.mutablePointer, cos: c.baseAddress!, sin: s.baseAddress!,
                                                  batch: b, time: t, heads: h, headSize: d, inverse: false)
             }
         }
@@ -69,7 +69,7 @@ extension Tensor {
             var dx = Tensor(uninitializedShape: inShape)
             table.cos.withUnsafeBufferPointer { c in
                 table.sin.withUnsafeBufferPointer { s in
-                    Kernels.backend.rotaryEmbedding(g.pointer, dx.storage.pointer, cos: c.baseAddress!, sin: s.baseAddress!,
+                    Kernels.backend.rotaryEmbedding(g.pointer, dx.mutablePointer, cos: c.baseAddress!, sin: s.baseAddress!,
                                                      batch: b, time: t, heads: h, headSize: d, inverse: true)
                 }
             }
@@ -94,7 +94,7 @@ extension Tensor {
             var dx = Tensor(uninitializedShape: x.shape)
             targets.values.withUnsafeBufferPointer { tp in
                 Kernels.backend.crossEntropyBackward(logits: x.pointer, targets: tp.baseAddress!, logSumExp: lse.pointer,
-                                                     dLoss: g.item, count: result.count, dLogits: dx.storage.pointer,
+                                                     dLoss: g.item, count: result.count, dLogits: dx.mutablePointer,
                                                      rows: rows, vocab: vocab, ignoreIndex: ignoreIndex)
             }
             return [dx]

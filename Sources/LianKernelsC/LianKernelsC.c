@@ -1,0 +1,1 @@
+// Intentionally empty: LianKernelsC is a header of static inline helpers (see include/).
