@@ -78,6 +78,11 @@ enum OpTable {
                    let wt = Ref.permute(x[1], [4, 7], [1, 0])
                    return Ref.broadcast(Ref.matmul(x[0], wt, batch: 15, m: 1, k: 7, n: 4, sharedB: true), [15, 4], x[2], [4], +)
                }),
+        OpCase(name: "linear input-major weight", shapes: [[2, 3, 7], [7, 5], [5]],
+               forward: { $0[0].linear(inputMajorWeight: $0[1], bias: $0[2]) },
+               reference: { x in Ref.broadcast(Ref.matmul(x[0], x[1], batch: 6, m: 1, k: 7, n: 5, sharedB: true), [6, 5], x[2], [5], +) }),
+        OpCase(name: "linear no bias", shapes: [[4, 9], [6, 9]], forward: { $0[0].linear(weight: $0[1]) },
+               reference: { x in Ref.matmul(x[0], Ref.permute(x[1], [6, 9], [1, 0]), batch: 4, m: 1, k: 9, n: 6, sharedB: true) }),
     ]
 
     static let fusedCases: [OpCase] = [

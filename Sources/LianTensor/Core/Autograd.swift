@@ -53,8 +53,16 @@ extension Tensor {
         }
     }
 
-    /// The gradient accumulated by `backward()` calls, for a leaf.
-    public var grad: Tensor? { node?.grad }
+    /// The gradient accumulated by `backward()` calls, for a leaf. Setting it (to nil, or to a
+    /// gradient computed elsewhere) is allowed on a tensor that requires gradients.
+    public var grad: Tensor? {
+        get { node?.grad }
+        nonmutating set {
+            precondition(node != nil || newValue == nil, "[grad] this tensor does not require gradients")
+            if let newValue { precondition(newValue.shape == shape, "[grad] gradient shape \(newValue.shape) differs from \(shape)") }
+            node?.grad = newValue?.detached()
+        }
+    }
 
     /// Forgets the accumulated gradient.
     public func zeroGrad() { node?.grad = nil }
@@ -124,5 +132,17 @@ extension AutogradNode {
         } else {
             grad!.addInPlace(g)
         }
+    }
+}
+
+extension Tensor {
+    /// Multiplies the accumulated gradient by `factor` in place (gradient clipping).
+    public func scaleGrad(by factor: Float) {
+        guard let node, var g = node.grad else { return }
+        node.grad = nil   // drop the node's reference so the write below need not copy
+        g.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices { buffer[i] *= factor }
+        }
+        node.grad = g
     }
 }

@@ -75,10 +75,23 @@ extension Tensor {
 
     /// y = x · Wᵀ + bias, with x [..., in], weight [out, in] (PyTorch's Linear layout), bias [out].
     public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        affine(weight: weight, bias: bias, inputMajor: false)
+    }
+
+    /// y = x · W + bias, with x [..., in], weight [in, out] (GPT-2's Conv1D layout), bias [out].
+    public func linear(inputMajorWeight weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        affine(weight: weight, bias: bias, inputMajor: true)
+    }
+
+    /// The shared linear map. Rows = all leading dimensions of x flattened.
+    ///   forward:  Y = X·op(W) + b         (op(W) = Wᵀ for [out, in], W for [in, out])
+    ///   backward: dX = dY·op(W)ᵀ,  dW = dYᵀ·X  ([out, in])  or  Xᵀ·dY  ([in, out]),  db = Σ_rows dY
+    func affine(weight: Tensor, bias: Tensor?, inputMajor: Bool) -> Tensor {
         let x = self
-        precondition(weight.rank == 2, "[linear] weight must be [out, in], got \(weight.shape)")
-        let inF = weight.shape[1], outF = weight.shape[0]
-        precondition(x.shape.last == inF, "[linear] input width \(x.shape.last ?? 0) differs from weight's \(inF)")
+        precondition(weight.rank == 2, "[linear] weight must be 2-D, got \(weight.shape)")
+        let inF = inputMajor ? weight.shape[0] : weight.shape[1]
+        let outF = inputMajor ? weight.shape[1] : weight.shape[0]
+        precondition(x.shape.last == inF, "[linear] input width \(x.shape.last ?? 0) differs from the weight's \(inF) (weight \(weight.shape))")
         if let bias { precondition(bias.shape == [outF], "[linear] bias shape \(bias.shape) is not [\(outF)]") }
         let rows = x.count / Swift.max(1, inF)
         var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
@@ -86,21 +99,27 @@ extension Tensor {
         if let bias {
             for r in 0..<rows { (o + r * outF).update(from: bias.pointer, count: outF) }
         }
-        Kernels.backend.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, a: x.pointer, lda: inF,
-                   b: weight.pointer, ldb: inF, beta: bias == nil ? 0 : 1, c: o, ldc: outF)
+        let ldw = inputMajor ? outF : inF
+        Kernels.backend.sgemm(transA: false, transB: !inputMajor, m: rows, n: outF, k: inF, a: x.pointer, lda: inF,
+                              b: weight.pointer, ldb: ldw, beta: bias == nil ? 0 : 1, c: o, ldc: outF)
         let (sx, sw) = (x.detached(), weight.detached())
         Tensor.record(&out, from: [x, weight] + (bias.map { [$0] } ?? [])) { g, needs in
             var dx: Tensor?, dw: Tensor?, db: Tensor?
-            if needs[0] {   // dX [rows, in] = dY [rows, out] · W [out, in]
+            if needs[0] {
                 var t = Tensor(uninitializedShape: sx.shape)
-                Kernels.backend.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, a: g.pointer, lda: outF,
-                           b: sw.pointer, ldb: inF, c: t.mutablePointer, ldc: inF)
+                Kernels.backend.sgemm(transA: false, transB: inputMajor, m: rows, n: inF, k: outF, a: g.pointer, lda: outF,
+                                      b: sw.pointer, ldb: ldw, c: t.mutablePointer, ldc: inF)
                 dx = t
             }
-            if needs[1] {   // dW [out, in] = dYᵀ · X
+            if needs[1] {
                 var t = Tensor(uninitializedShape: sw.shape)
-                Kernels.backend.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: g.pointer, lda: outF,
-                           b: sx.pointer, ldb: inF, c: t.mutablePointer, ldc: inF)
+                if inputMajor {
+                    Kernels.backend.sgemm(transA: true, transB: false, m: inF, n: outF, k: rows, a: sx.pointer, lda: inF,
+                                          b: g.pointer, ldb: outF, c: t.mutablePointer, ldc: outF)
+                } else {
+                    Kernels.backend.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: g.pointer, lda: outF,
+                                          b: sx.pointer, ldb: inF, c: t.mutablePointer, ldc: inF)
+                }
                 dw = t
             }
             if needs.count > 2 && needs[2] { db = withNoGrad { g.reshaped(to: [rows, outF]).sum(axis: 0) } }

@@ -1,8 +1,7 @@
 import Foundation
 
 /// Writes safetensors files: entries laid out in the order given, the header padded with spaces
-/// to a multiple of 8 bytes so that every tensor's data is aligned, written to a temporary file
-/// and renamed into place so that a crash never leaves a half-written file under the real name.
+/// to a multiple of 8 bytes so that every tensor's data is aligned, written atomically.
 public struct SafeTensorsWriter {
     struct Pending { let name: String; let dtype: SafeTensorsDType; let shape: [Int]; let bytes: Data }
 
@@ -64,21 +63,9 @@ public struct SafeTensorsWriter {
 
     /// Writes the file atomically (temporary file, fsync, rename).
     public func write(to url: URL) throws {
-        let data = serialized()
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
-            try data.write(to: temporary)
-            let handle = try FileHandle(forWritingTo: temporary)
-            try handle.synchronize()
-            try handle.close()
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
-            }
+            try AtomicFile.write(serialized(), to: url)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw SafeTensorsError(.cannotWrite, path: url.path, "cannot write: \(error.localizedDescription)")
         }
     }

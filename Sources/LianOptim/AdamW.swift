@@ -1,0 +1,68 @@
+import Foundation
+import LianKernels
+import LianNN
+import LianTensor
+
+/// AdamW (Loshchilov & Hutter): Adam with decoupled weight decay and bias correction, computed as
+/// PyTorch's `torch.optim.AdamW` computes it. Weight decay applies to the parameters `decays`
+/// selects: by default those with two or more dimensions (matrices and embeddings, not biases or
+/// norm weights), the usual parameter grouping of GPT-2 training.
+public final class AdamW: Optimizer {
+    public var beta1: Double, beta2: Double, eps: Double, weightDecay: Double
+    public var decays: (String, Parameter) -> Bool
+    public private(set) var stepCount = 0
+    /// First and second moments by parameter path.
+    private var moments: [String: (m: Tensor, v: Tensor)] = [:]
+
+    public init(beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0.01,
+                decays: @escaping (String, Parameter) -> Bool = { _, p in p.shape.count >= 2 }) {
+        self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
+        self.decays = decays
+    }
+
+    public func step(_ parameters: [(path: String, parameter: Parameter)], learningRate: Double) {
+        stepCount += 1
+        for (path, p) in parameters {
+            guard let grad = p.grad else { continue }
+            var state = moments.removeValue(forKey: path) ?? (Tensor.zeros(p.shape), Tensor.zeros(p.shape))
+            let scalars = AdamWScalars(learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
+                                       weightDecay: decays(path, p) ? weightDecay : 0, step: stepCount)
+            p.value.withUnsafeMutableBufferPointer { pb in
+                grad.withUnsafeBufferPointer { gb in
+                    state.m.withUnsafeMutableBufferPointer { mb in
+                        state.v.withUnsafeMutableBufferPointer { vb in
+                            OptimizerKernels.adamW(pb.baseAddress!, gb.baseAddress!, mb.baseAddress!, vb.baseAddress!, pb.count, scalars)
+                        }
+                    }
+                }
+            }
+            moments[path] = state
+        }
+    }
+
+    public func stateWriter() -> SafeTensorsWriter {
+        var writer = SafeTensorsWriter(metadata: [
+            "optimizer": "adamw", "step": String(stepCount), "beta1": String(beta1), "beta2": String(beta2),
+            "eps": String(eps), "weight_decay": String(weightDecay),
+        ])
+        for path in moments.keys.sorted() {
+            writer.add("exp_avg.\(path)", moments[path]!.m)
+            writer.add("exp_avg_sq.\(path)", moments[path]!.v)
+        }
+        return writer
+    }
+
+    public func loadState(from file: SafeTensorsFile, parameters: [(path: String, parameter: Parameter)]) throws {
+        let step = try savedStepCount(in: file, optimizer: "adamw")
+        var restored: [String: (m: Tensor, v: Tensor)] = [:]
+        for (path, p) in parameters where file.names.contains("exp_avg.\(path)") {
+            restored[path] = (try stateTensor(file, "exp_avg.\(path)", for: p), try stateTensor(file, "exp_avg_sq.\(path)", for: p))
+        }
+        let known = Set(parameters.map(\.path))
+        if let stray = file.names.map({ $0.split(separator: ".", maxSplits: 1).last.map(String.init) ?? $0 }).first(where: { !known.contains($0) }) {
+            throw SafeTensorsError(.badEntry, path: file.path, "optimizer state for '\(stray)', which the model does not have")
+        }
+        moments = restored
+        stepCount = step
+    }
+}
