@@ -109,6 +109,21 @@ enum OpTable {
         OpCase(name: "attention bidirectional", shapes: [[1, 9, 2, 4], [1, 9, 1, 4], [1, 9, 1, 4]],
                forward: { Tensor.scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], causal: false, scale: 0.3) },
                reference: { Attention.reference(q: $0[0], k: $0[1], v: $0[2], shape: AttentionShape(batch: 1, time: 9, heads: 2, kvHeads: 1, headSize: 4), scale: 0.3, causal: false) }),
+        OpCase(name: "attention causal, several row blocks", shapes: [[1, 70, 2, 4], [1, 70, 1, 4], [1, 70, 1, 4]],
+               forward: { Tensor.scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2]) },
+               reference: { Attention.reference(q: $0[0], k: $0[1], v: $0[2], shape: AttentionShape(batch: 1, time: 70, heads: 2, kvHeads: 1, headSize: 4), scale: 0.5, causal: true) }),
+        OpCase(name: "attention from packed qkv", shapes: [[2, 9, 16]],
+               forward: { Tensor.scaledDotProductAttention(packedQKV: $0[0], heads: 2, kvHeads: 1) },
+               reference: { x in
+                   // Unpack [B, T, (2 + 2·1)·4] into q [B, T, 2, 4], k and v [B, T, 1, 4].
+                   var q: [Double] = [], k: [Double] = [], v: [Double] = []
+                   for row in 0..<18 {
+                       q += x[0][(row * 16)..<(row * 16 + 8)]
+                       k += x[0][(row * 16 + 8)..<(row * 16 + 12)]
+                       v += x[0][(row * 16 + 12)..<(row * 16 + 16)]
+                   }
+                   return Attention.reference(q: q, k: k, v: v, shape: AttentionShape(batch: 2, time: 9, heads: 2, kvHeads: 1, headSize: 4), scale: 0.5, causal: true)
+               }),
         OpCase(name: "rotary embedding", shapes: [[2, 7, 3, 10]], forward: { $0[0].rotaryEmbedding(base: 10_000, startPosition: 3) },
                reference: { RotaryEmbedding.reference($0[0], batch: 2, time: 7, heads: 3, headSize: 10, base: 10_000, start: 3) }),
         OpCase(name: "cross-entropy with ignore index", shapes: [[3, 5, 11]], low: -3, high: 3,

@@ -20,12 +20,8 @@ public final class GPT2Attention: Module {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let (b, t, c) = (x.shape[0], x.shape[1], x.shape[2])
-        let d = c / heads
-        let qkv = cAttn(x)                                                   // (B, T, 3C)
-        let q = qkv.slice(axis: 2, 0..<c).reshaped(to: [b, t, heads, d])     // (B, T, H, D)
-        let k = qkv.slice(axis: 2, c..<(2 * c)).reshaped(to: [b, t, heads, d])
-        let v = qkv.slice(axis: 2, (2 * c)..<(3 * c)).reshaped(to: [b, t, heads, d])
-        let y = Tensor.scaledDotProductAttention(query: q, key: k, value: v, causal: true)   // (B, T, H, D)
+        let qkv = cAttn(x)                                                   // (B, T, 3C): q | k | v
+        let y = Tensor.scaledDotProductAttention(packedQKV: qkv, heads: heads, kvHeads: heads)   // (B, T, H, D)
         return cProj(y.reshaped(to: [b, t, c]))
     }
 }

@@ -7,10 +7,14 @@ public final class TensorStorage: @unchecked Sendable {
     public let count: Int
     /// Keeps alive whatever owns `pointer` when it was not allocated here (a mapped file).
     private let owner: AnyObject?
+    /// The pooled buffer's capacity, to give it back (0 when borrowed).
+    private let capacity: Int
 
-    /// Uninitialized storage for `count` floats.
+    /// Uninitialized storage for `count` floats, from the buffer pool.
     public init(count: Int) {
-        pointer = allocateFloats(count)
+        let buffer = BufferPool.shared.take(count)
+        pointer = buffer.pointer
+        capacity = buffer.capacity
         self.count = count
         owner = nil
     }
@@ -20,9 +24,10 @@ public final class TensorStorage: @unchecked Sendable {
         self.pointer = pointer
         self.count = count
         self.owner = owner
+        capacity = 0
     }
 
     deinit {
-        if owner == nil { pointer.deallocate() }
+        if owner == nil { BufferPool.shared.give(pointer, capacity: capacity) }
     }
 }

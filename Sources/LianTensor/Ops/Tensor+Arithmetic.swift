@@ -52,7 +52,7 @@ func forEachBroadcastRun(shape: [Int], aStrides: [Int], bStrides: [Int],
     }
 }
 
-enum BinaryOp { case add, subtract, multiply, divide }
+enum BinaryOp: Sendable { case add, subtract, multiply, divide }
 
 extension Tensor {
     /// The forward of a broadcast binary op, vectorized along the innermost dimension.
@@ -60,7 +60,7 @@ extension Tensor {
         let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape, op: name)
         var out = Tensor(uninitializedShape: shape)
         let o = out.mutablePointer, pa = a.pointer, pb = b.pointer
-        @inline(__always) func apply(_ x: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float> {
+        @Sendable @inline(__always) func apply(_ x: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float> {
             switch op {
             case .add: return x + y
             case .subtract: return x - y
@@ -69,10 +69,16 @@ extension Tensor {
             }
         }
         if a.shape == b.shape {
+            let O = SendablePointer(o), A = SendablePointer(pa), B = SendablePointer(pb)
             let n = out.count
-            var i = 0
-            while i + 16 <= n { store16(apply(load16(pa + i), load16(pb + i)), o + i); i += 16 }
-            if i < n { storePartial(apply(loadPartial(pa + i, n - i, fill: 1), loadPartial(pb + i, n - i, fill: 1)), o + i, n - i) }
+            parallelChunks((n + 15) / 16, minChunk: 1 << 12) { vectors in
+                let end = Swift.min(n, vectors.upperBound * 16)
+                var i = vectors.lowerBound * 16
+                while i + 16 <= end { store16(apply(load16(A.base + i), load16(B.base + i)), O.base + i); i += 16 }
+                if i < end {
+                    storePartial(apply(loadPartial(A.base + i, end - i, fill: 1), loadPartial(B.base + i, end - i, fill: 1)), O.base + i, end - i)
+                }
+            }
             return out
         }
         forEachBroadcastRun(shape: shape, aStrides: broadcastStrides(a.shape, to: shape),
@@ -182,10 +188,13 @@ extension Tensor {
     /// self += other (same shape), in place, outside autograd: for accumulating gradients.
     public mutating func addInPlace(_ other: Tensor) {
         precondition(shape == other.shape, "[addInPlace] shapes \(shape) and \(other.shape) differ")
-        makeUnique()
-        let n = count, o = storage.pointer + offset, p = other.pointer
-        var i = 0
-        while i + 16 <= n { store16(load16(o + i) + load16(p + i), o + i); i += 16 }
-        while i < n { o[i] += p[i]; i += 1 }
+        let O = SendablePointer(mutablePointer), P = SendablePointer(other.pointer)
+        let n = count
+        parallelChunks((n + 15) / 16, minChunk: 1 << 12) { vectors in
+            let end = Swift.min(n, vectors.upperBound * 16)
+            var i = vectors.lowerBound * 16
+            while i + 16 <= end { store16(load16(O.base + i) + load16(P.base + i), O.base + i); i += 16 }
+            while i < end { O.base[i] += P.base[i]; i += 1 }
+        }
     }
 }

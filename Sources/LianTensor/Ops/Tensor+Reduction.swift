@@ -39,15 +39,23 @@ extension Tensor {
         var outShape = shape
         outShape[ax] = 1
         var out = Tensor(uninitializedShape: outShape)
-        let p = pointer, o = out.mutablePointer
-        for i in 0..<outer {
-            let dst = o + i * inner
-            dst.update(repeating: 0, count: inner)
-            for k in 0..<n {
-                let src = p + (i * n + k) * inner
-                var j = 0
-                while j + 16 <= inner { store16(load16(dst + j) + load16(src + j), dst + j); j += 16 }
-                while j < inner { dst[j] += src[j]; j += 1 }
+        let P = SendablePointer(pointer), O = SendablePointer(out.mutablePointer)
+        // Threads split the inner columns when there is one outer slice (a bias gradient: sum over
+        // rows), else the outer slices.
+        let splitInner = outer == 1
+        parallelChunks(splitInner ? (inner + 15) / 16 : outer, minChunk: splitInner ? Swift.max(1, 4096 / Swift.max(1, n)) : 1) { range in
+            let (outerRange, columns) = splitInner
+                ? (0..<1, (range.lowerBound * 16)..<Swift.min(inner, range.upperBound * 16))
+                : (range, 0..<inner)
+            for i in outerRange {
+                let dst = O.base + i * inner
+                (dst + columns.lowerBound).update(repeating: 0, count: columns.count)
+                for k in 0..<n {
+                    let src = P.base + (i * n + k) * inner
+                    var j = columns.lowerBound
+                    while j + 16 <= columns.upperBound { store16(load16(dst + j) + load16(src + j), dst + j); j += 16 }
+                    while j < columns.upperBound { dst[j] += src[j]; j += 1 }
+                }
             }
         }
         if !keepingDimension { outShape.remove(at: ax); out = out.reshapedView(outShape) }

@@ -51,6 +51,36 @@ extension Tensor {
         return out
     }
 
+    /// Attention reading q, k and v in place from one fused projection qkv [B, T, (H + 2G)·D]
+    /// (q in the first H·D columns, then k, then v: GPT-2's c_attn output). Returns [B, T, H, D];
+    /// the gradient comes back in the same fused layout, with no slicing on either pass.
+    public static func scaledDotProductAttention(packedQKV qkv: Tensor, heads: Int, kvHeads: Int,
+                                                 causal: Bool = true, scale: Float? = nil) -> Tensor {
+        precondition(qkv.rank == 3, "[attention] packed qkv must be [B, T, (H + 2G)·D], got \(qkv.shape)")
+        let width = qkv.shape[2]
+        precondition(heads > 0 && kvHeads > 0 && width % (heads + 2 * kvHeads) == 0,
+                     "[attention] width \(width) is not (\(heads) + 2·\(kvHeads)) heads of equal size")
+        let d = width / (heads + 2 * kvHeads)
+        let shape = AttentionShape(batch: qkv.shape[0], time: qkv.shape[1], heads: heads, kvHeads: kvHeads, headSize: d,
+                                   qRowStride: width, kvRowStride: width)
+        let s = scale ?? 1 / Float(d).squareRoot()
+        let (kOffset, vOffset) = (heads * d, (heads + kvHeads) * d)
+        var out = Tensor(uninitializedShape: [shape.batch, shape.time, heads, d])
+        let probs = TensorStorage(count: shape.batch * heads * shape.time * shape.time)
+        let base = qkv.pointer
+        Kernels.backend.attentionForward(q: base, k: base + kOffset, v: base + vOffset, out: out.mutablePointer,
+                                         probs: probs.pointer, shape: shape, scale: s, causal: causal)
+        let saved = qkv.detached()
+        record(&out, from: [qkv]) { g, _ in
+            var dqkv = Tensor(uninitializedShape: saved.shape)
+            let dp = dqkv.mutablePointer, p = saved.pointer
+            Kernels.backend.attentionBackward(q: p, k: p + kOffset, v: p + vOffset, probs: probs.pointer, dOut: g.pointer,
+                                              dq: dp, dk: dp + kOffset, dv: dp + vOffset, shape: shape, scale: s, causal: causal)
+            return [dqkv]
+        }
+        return out
+    }
+
     /// Rotary position embedding (half-split form) of x [B, T, H, D] at positions
     /// `startPosition..<startPosition+T`, with frequency base `base` (LLaMA: 10000).
     public func rotaryEmbedding(base: Float = 10_000, startPosition: Int = 0) -> Tensor {

@@ -1,0 +1,17 @@
+import Foundation
+
+/// The process's peak resident memory in bytes (VmHWM on Linux, ru_maxrss elsewhere).
+func peakResidentBytes() -> Int {
+    #if os(Linux)
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
+        return kb * 1024
+    }
+    return 0
+    #else
+    var usage = rusage()
+    getrusage(RUSAGE_SELF, &usage)
+    return Int(usage.ru_maxrss)   // bytes on macOS
+    #endif
+}
