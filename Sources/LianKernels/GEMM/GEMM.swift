@@ -109,9 +109,14 @@ public enum GEMM {
         let kcMax = min(kc, k)
         let mcMax = min((mc / mr) * mr, roundUp(m, mr))
         let ncMax = min((nc / nr) * nr, roundUp(n, nr))
-        let packedA = allocateFloats(mcMax * kcMax)
-        let packedB = allocateFloats(ncMax * kcMax)
-        defer { packedA.deallocate(); packedB.deallocate() }
+        // Packing buffers come from the pool: a large malloc is an mmap, and its pages would be
+        // faulted in and zeroed by the kernel on every call.
+        let bufferA = BufferPool.shared.take(mcMax * kcMax), bufferB = BufferPool.shared.take(ncMax * kcMax)
+        let packedA = bufferA.pointer, packedB = bufferB.pointer
+        defer {
+            BufferPool.shared.give(packedA, capacity: bufferA.capacity)
+            BufferPool.shared.give(packedB, capacity: bufferB.capacity)
+        }
 
         // A beta other than 0 or 1 is applied once up front; then the first k-block either stores
         // (beta == 0) or accumulates, and every later k-block accumulates.

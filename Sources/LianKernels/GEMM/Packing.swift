@@ -63,17 +63,14 @@ func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, kc: Int, j0
             // that the reads walk 16 rows sequentially and the writes are whole vectors.
             var j = 0
             while j < nr {
-                let r0 = b + (j0 + jr + j) * ldb + p0
-                var rows = [UnsafePointer<Float>](repeating: r0, count: 16)
-                for i in 1..<16 { rows[i] = r0 + i * ldb }
-                rows.withUnsafeBufferPointer { s in
-                    let (s0, s1, s2, s3, s4, s5, s6, s7) = (s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
-                    let (s8, s9, s10, s11, s12, s13, s14, s15) = (s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15])
-                    for p in 0..<kc {
-                        let v = SIMD16<Float>(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p],
-                                              s8[p], s9[p], s10[p], s11[p], s12[p], s13[p], s14[p], s15[p])
-                        storeV16(v, panel + p * nr + j)
-                    }
+                let s0 = b + (j0 + jr + j) * ldb + p0
+                let s1 = s0 + ldb, s2 = s1 + ldb, s3 = s2 + ldb, s4 = s3 + ldb, s5 = s4 + ldb, s6 = s5 + ldb
+                let s7 = s6 + ldb, s8 = s7 + ldb, s9 = s8 + ldb, s10 = s9 + ldb, s11 = s10 + ldb, s12 = s11 + ldb
+                let s13 = s12 + ldb, s14 = s13 + ldb, s15 = s14 + ldb
+                for p in 0..<kc {
+                    let v = SIMD16<Float>(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p],
+                                          s8[p], s9[p], s10[p], s11[p], s12[p], s13[p], s14[p], s15[p])
+                    storeV16(v, panel + p * nr + j)
                 }
                 j += 16
             }

@@ -18,21 +18,20 @@ public enum Parallelism {
 
 /// Runs `body(i)` for `i` in `0..<count`, spread over up to `Parallelism.threadCount` threads.
 ///
-/// Waking an idle worker costs ~20 µs, so callers pass `count == 1` (or a `minWorkPerThread`
-/// judgement of their own) for small jobs, which then run inline on the calling thread.
-@inlinable
+/// The work runs on Lian's persistent worker threads (see WorkerPool), which stay awake for a
+/// moment after each region so that many short regions in a row stay cheap. A region opened
+/// inside another runs serially. Small jobs (`count == 1`) run inline on the calling thread.
 public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     if count <= 0 { return }
     if count == 1 || Parallelism.threadCount == 1 {
         for i in 0..<count { body(i) }
         return
     }
-    DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    WorkerPool.shared.run(count, body)
 }
 
 /// Splits `0..<total` into at most `Parallelism.threadCount` contiguous chunks of at least
 /// `minChunk` items and runs `body(range)` on each chunk in parallel.
-@inlinable
 public func parallelChunks(_ total: Int, minChunk: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
     if total <= 0 { return }
     let chunks = max(1, min(Parallelism.threadCount, total / max(1, minChunk)))

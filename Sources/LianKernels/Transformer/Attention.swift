@@ -99,8 +99,9 @@ public enum Attention {
                 (dkbg + t * kvs).update(repeating: 0, count: D)
                 (dvbg + t * kvs).update(repeating: 0, count: D)
             }
-            let dS = allocateFloats(rowBlocks.map { $0.rows.count * $0.columns }.max() ?? 1)
-            defer { dS.deallocate() }
+            let scratch = BufferPool.shared.take(rowBlocks.map { $0.rows.count * $0.columns }.max() ?? 1)
+            let dS = scratch.pointer
+            defer { BufferPool.shared.give(dS, capacity: scratch.capacity) }
             for h in (g * s.group)..<((g + 1) * s.group) {
                 let qbh = Q.base + b * T * qs + h * D, dqbh = DQ.base + b * T * qs + h * D
                 let dobh = DO.base + b * T * H * D + h * D

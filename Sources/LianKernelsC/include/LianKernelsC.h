@@ -1,8 +1,8 @@
 #ifndef LIAN_KERNELS_C_H
 #define LIAN_KERNELS_C_H
 
-// The one thing Swift cannot say: a cache prefetch hint. Static inline, so the Swift compiler
-// inlines it into the GEMM micro-kernel as a single prefetch instruction.
+// What Swift cannot say: cache prefetch and spin-wait hints. Static inline, so the Swift compiler
+// inlines each as a single instruction.
 
 /// Asks the processor to bring the cache line holding `address` into all cache levels, for writing.
 static inline __attribute__((always_inline)) void lian_prefetch_for_write(const void *address) {
@@ -12,6 +12,13 @@ static inline __attribute__((always_inline)) void lian_prefetch_for_write(const 
 /// Asks the processor to bring the cache line holding `address` into all cache levels, for reading.
 static inline __attribute__((always_inline)) void lian_prefetch_for_read(const void *address) {
     __builtin_prefetch(address, 0, 3);
+}
+
+/// A hint to the processor that this thread is spinning (x86 `pause`); nothing elsewhere.
+static inline __attribute__((always_inline)) void lian_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
 }
 
 #endif
