@@ -37,10 +37,12 @@ public protocol KernelBackend: Sendable {
 
     func attentionForward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                           out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                          shape: AttentionShape, scale: Float, causal: Bool)
+                          shape: AttentionShape, scale: Float, causal: Bool,
+                          dropout: AttentionDropout?, dropped: UnsafeMutablePointer<Float>?)
     func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                            dOut: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
-                           dv: UnsafeMutablePointer<Float>, shape: AttentionShape, scale: Float, causal: Bool)
+                           dv: UnsafeMutablePointer<Float>, shape: AttentionShape, scale: Float, causal: Bool,
+                           dropout: AttentionDropout?, dropped: UnsafePointer<Float>?)
 
     func rotaryEmbedding(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>,
                          sin: UnsafePointer<Float>, batch: Int, time: Int, heads: Int, headSize: Int, inverse: Bool)
@@ -107,14 +109,17 @@ extension KernelBackend {
     }
     public func attentionForward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                  out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                                 shape: AttentionShape, scale: Float, causal: Bool) {
-        Attention.forward(q: q, k: k, v: v, out: out, probs: probs, shape: shape, scale: scale, causal: causal)
+                                 shape: AttentionShape, scale: Float, causal: Bool,
+                                 dropout: AttentionDropout?, dropped: UnsafeMutablePointer<Float>?) {
+        Attention.forward(q: q, k: k, v: v, out: out, probs: probs, shape: shape, scale: scale, causal: causal,
+                          dropout: dropout, dropped: dropped)
     }
     public func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                                   dOut: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
-                                  dv: UnsafeMutablePointer<Float>, shape: AttentionShape, scale: Float, causal: Bool) {
+                                  dv: UnsafeMutablePointer<Float>, shape: AttentionShape, scale: Float, causal: Bool,
+                                  dropout: AttentionDropout?, dropped: UnsafePointer<Float>?) {
         Attention.backward(q: q, k: k, v: v, probs: probs, dOut: dOut, dq: dq, dk: dk, dv: dv, shape: shape, scale: scale,
-                           causal: causal)
+                           causal: causal, dropout: dropout, dropped: dropped)
     }
     public func rotaryEmbedding(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>,
                                 sin: UnsafePointer<Float>, batch: Int, time: Int, heads: Int, headSize: Int, inverse: Bool) {

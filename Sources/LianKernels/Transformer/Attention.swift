@@ -10,6 +10,10 @@
 // Per (b, h):  S = scale · Q Kᵀ,  P = softmax(S) (row i sees columns 0...i when causal),  O = P V
 // Backward:    dP = dO Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 //              dQ = scale · dS K,  dK += scale · dSᵀ Q,  dV += Pᵀ dO
+// With dropout (probability p, training only), P' = P ⊙ mask / (1 − p) replaces P in O = P' V and
+// dV; dP' = dO Vᵀ becomes dP = dP' ⊙ mask / (1 − p) before the softmax backward. The mask of head
+// (b, h) is drawn from its own generator seeded from (seed, b·H + h), so it does not depend on
+// how the work is split over threads. P' is saved beside P (`dropped`).
 // When causal, rows are processed in blocks of `rowBlock`: block [r0, r1) only needs columns
 // 0..<r1, which skips most of the upper triangle (≈ 40% of the work at T = 256).
 // Heads are independent in the forward pass; in the backward pass heads that share a key/value
@@ -30,6 +34,20 @@ public struct AttentionShape: Sendable, Equatable {
     var group: Int { heads / kvHeads }
 }
 
+/// Dropout on the attention probabilities.
+public struct AttentionDropout: Sendable {
+    public var probability: Float
+    public var seed: UInt64
+    public init(probability: Float, seed: UInt64) {
+        precondition(probability >= 0 && probability < 1, "[attention] dropout probability \(probability) outside [0, 1)")
+        self.probability = probability; self.seed = seed
+    }
+
+    func generator(head: Int) -> SeededRandom {
+        SeededRandom(seed: seed ^ (UInt64(head) &* 0x9E37_79B9_7F4A_7C15))
+    }
+}
+
 public enum Attention {
     /// Rows per block in the causal case.
     static let rowBlock = 64
@@ -48,12 +66,15 @@ public enum Attention {
     public static func forward(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
         out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-        shape s: AttentionShape, scale: Float, causal: Bool
+        shape s: AttentionShape, scale: Float, causal: Bool,
+        dropout: AttentionDropout? = nil, dropped: UnsafeMutablePointer<Float>? = nil
     ) {
         let T = s.time, D = s.headSize, H = s.heads
         let qs = s.qRowStride, kvs = s.kvRowStride
         let Q = SendablePointer(q), K = SendablePointer(k), V = SendablePointer(v)
         let O = SendablePointer(out), P = SendablePointer(probs)
+        precondition(dropout == nil || dropped != nil, "[attention] dropout needs a buffer for the dropped probabilities")
+        let PD = dropped.map { SendablePointer($0) }
         let rowBlocks = blocks(time: T, causal: causal)
         parallelFor(s.batch * H) { task in
             let b = task / H, h = task % H, g = h / s.group
@@ -62,6 +83,8 @@ public enum Attention {
             let vbg = V.base + b * T * kvs + g * D
             let obh = O.base + b * T * H * D + h * D
             let pbh = P.base + (b * H + h) * T * T
+            var rng = dropout?.generator(head: b * H + h)
+            let keep = 1 - (dropout?.probability ?? 0)
             for (rows, columns) in rowBlocks {
                 let r0 = rows.lowerBound, n = rows.count
                 let pBlock = pbh + r0 * T
@@ -73,8 +96,14 @@ public enum Attention {
                     Softmax.row(row, row, visible)
                     if visible < T { (row + visible).update(repeating: 0, count: T - visible) }
                 }
+                var used = UnsafePointer(pBlock)
+                if let PD, rng != nil {
+                    let dBlock = PD.base + (b * H + h) * T * T + r0 * T
+                    for i in 0..<(n * T) { dBlock[i] = rng!.nextUniform() < keep ? pBlock[i] / keep : 0 }
+                    used = UnsafePointer(dBlock)
+                }
                 GEMM.sgemm(transA: false, transB: false, m: n, n: D, k: columns, alpha: 1,
-                           a: pBlock, lda: T, b: vbg, ldb: kvs, beta: 0, c: obh + r0 * H * D, ldc: H * D, threads: 1)
+                           a: used, lda: T, b: vbg, ldb: kvs, beta: 0, c: obh + r0 * H * D, ldc: H * D, threads: 1)
             }
         }
     }
@@ -84,9 +113,12 @@ public enum Attention {
     public static func backward(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, probs: UnsafePointer<Float>,
         dOut: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
-        dv: UnsafeMutablePointer<Float>, shape s: AttentionShape, scale: Float, causal: Bool
+        dv: UnsafeMutablePointer<Float>, shape s: AttentionShape, scale: Float, causal: Bool,
+        dropout: AttentionDropout? = nil, dropped: UnsafePointer<Float>? = nil
     ) {
         let T = s.time, D = s.headSize, H = s.heads, G = s.kvHeads
+        let PD = dropped.map { SendablePointer($0) }
+        let keep = 1 - (dropout?.probability ?? 0)
         let qs = s.qRowStride, kvs = s.kvRowStride
         let Q = SendablePointer(q), K = SendablePointer(k), V = SendablePointer(v), P = SendablePointer(probs)
         let DO = SendablePointer(dOut), DQ = SendablePointer(dq), DK = SendablePointer(dk), DV = SendablePointer(dv)
@@ -106,18 +138,24 @@ public enum Attention {
                 let qbh = Q.base + b * T * qs + h * D, dqbh = DQ.base + b * T * qs + h * D
                 let dobh = DO.base + b * T * H * D + h * D
                 let pbh = P.base + (b * H + h) * T * T
+                let dropBH = (dropout != nil) ? PD.map { $0.base + (b * H + h) * T * T } : nil
                 for (rows, columns) in rowBlocks {
                     let r0 = rows.lowerBound, n = rows.count
                     let pBlock = pbh + r0 * T, doBlock = dobh + r0 * H * D
-                    // dV[0..<columns] += P_blockᵀ dO_block
-                    GEMM.sgemm(transA: true, transB: false, m: columns, n: D, k: n, a: pBlock, lda: T, b: doBlock,
-                               ldb: H * D, beta: 1, c: dvbg, ldc: kvs, threads: 1)
+                    // dV[0..<columns] += P_blockᵀ dO_block  (P' with dropout)
+                    GEMM.sgemm(transA: true, transB: false, m: columns, n: D, k: n, a: dropBH.map { UnsafePointer($0 + r0 * T) } ?? UnsafePointer(pBlock),
+                               lda: T, b: doBlock, ldb: H * D, beta: 1, c: dvbg, ldc: kvs, threads: 1)
                     // dP = dO_block Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) row by row (ld = columns).
                     GEMM.sgemm(transA: false, transB: true, m: n, n: columns, k: D, a: doBlock, lda: H * D, b: vbg,
                                ldb: kvs, beta: 0, c: dS, ldc: columns, threads: 1)
                     for i in rows {
                         let visible = causal ? i + 1 : T
                         let dsRow = dS + (i - r0) * columns
+                        if let dropBH {
+                            // dP = dP' ⊙ mask / keep: kept entries are those with P' ≠ 0.
+                            let dropRow = dropBH + i * T
+                            for j in 0..<visible { dsRow[j] = dropRow[j] != 0 ? dsRow[j] / keep : 0 }
+                        }
                         Softmax.rowBackward(pbh + i * T, dsRow, dsRow, visible)
                         if visible < columns { (dsRow + visible).update(repeating: 0, count: columns - visible) }
                     }

@@ -3,6 +3,7 @@ import LianTensor
 /// GPT-2's MLP: c_fc (C → 4C), GELU (tanh form), c_proj (4C → C), Conv1D layout.
 public final class GPT2MLP: Module {
     public let cFc: Linear, cProj: Linear
+    public var residualDropout: Float = 0
 
     public init(width: Int, hidden: Int) {
         cFc = Linear(inputSize: width, outputSize: hidden, bias: true, layout: .inputsByOutputs)
@@ -11,7 +12,10 @@ public final class GPT2MLP: Module {
 
     public var children: [(name: String, module: any Module)] { [("c_fc", cFc), ("c_proj", cProj)] }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { cProj(cFc(x).gelu()) }
+    public func callAsFunction(_ x: Tensor, dropout: DropoutSource? = nil) -> Tensor {
+        let out = cProj(cFc(x).gelu())
+        return dropout?.apply(out, probability: residualDropout) ?? out
+    }
 }
 
 /// LLaMA's SwiGLU MLP: down(silu(gate(x)) ⊙ up(x)).

@@ -17,15 +17,18 @@ public final class GPT2Block: Module {
         attn = GPT2Attention(width: config.width, heads: config.heads)
         ln2 = LayerNorm(size: config.width, eps: config.layerNormEpsilon)
         mlp = GPT2MLP(width: config.width, hidden: config.mlpSize)
+        attn.attentionDropout = config.attentionDropout
+        attn.residualDropout = config.residualDropout
+        mlp.residualDropout = config.residualDropout
     }
 
     public var children: [(name: String, module: any Module)] {
         [("ln_1", ln1), ("attn", attn), ("ln_2", ln2), ("mlp", mlp)]
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        let h = x + attn(ln1(x))
-        return h + mlp(ln2(h))
+    public func callAsFunction(_ x: Tensor, dropout: DropoutSource? = nil) -> Tensor {
+        let h = x + attn(ln1(x), dropout: dropout)
+        return h + mlp(ln2(h), dropout: dropout)
     }
 }
 
@@ -71,15 +74,16 @@ public final class GPT2: LanguageModel {
     public var contextLength: Int { config.contextLength }
     public func configJSON() throws -> Data { try config.huggingFaceJSON() }
 
-    public func forward(_ ids: IndexTensor, collectHiddenStates: Bool = false) -> ModelOutput {
+    public func forward(_ ids: IndexTensor, collectHiddenStates: Bool = false, dropout: DropoutSource? = nil) -> ModelOutput {
         validate(ids)
         let t = ids.shape[1]
         let positions = IndexTensor(shape: [t], values: (0..<Int32(t)).map { $0 })
         var x = transformer.wte(ids) + transformer.wpe(positions)        // (B, T, C) + (T, C)
+        if let dropout { x = dropout.apply(x, probability: config.embeddingDropout) }
         var hidden: [Tensor] = []
         for block in transformer.h.items {
             if collectHiddenStates { hidden.append(x) }
-            x = block(x)
+            x = block(x, dropout: dropout)
         }
         x = transformer.lnF(x)
         if collectHiddenStates { hidden.append(x) }

@@ -17,6 +17,11 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     public var activationFunction: String
     public var tieWordEmbeddings: Bool
     public var initializerRange: Float
+    /// Dropout probabilities in training: embeddings (embd_pdrop), the two residual branches
+    /// (resid_pdrop) and the attention probabilities (attn_pdrop).
+    public var embeddingDropout: Float = 0
+    public var residualDropout: Float = 0
+    public var attentionDropout: Float = 0
 
     public init(vocabSize: Int, contextLength: Int, width: Int, layers: Int, heads: Int, innerSize: Int? = nil,
                 layerNormEpsilon: Float = 1e-5, tieWordEmbeddings: Bool = true, initializerRange: Float = 0.02) {
@@ -31,6 +36,7 @@ public struct GPT2Config: Codable, Equatable, Sendable {
         case heads = "n_head", innerSize = "n_inner", layerNormEpsilon = "layer_norm_epsilon"
         case activationFunction = "activation_function", tieWordEmbeddings = "tie_word_embeddings"
         case initializerRange = "initializer_range"
+        case embeddingDropout = "embd_pdrop", residualDropout = "resid_pdrop", attentionDropout = "attn_pdrop"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +51,10 @@ public struct GPT2Config: Codable, Equatable, Sendable {
         activationFunction = try c.decodeIfPresent(String.self, forKey: .activationFunction) ?? "gelu_new"
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? true
         initializerRange = try c.decodeIfPresent(Float.self, forKey: .initializerRange) ?? 0.02
+        // transformers' defaults when the keys are absent.
+        embeddingDropout = try c.decodeIfPresent(Float.self, forKey: .embeddingDropout) ?? 0.1
+        residualDropout = try c.decodeIfPresent(Float.self, forKey: .residualDropout) ?? 0.1
+        attentionDropout = try c.decodeIfPresent(Float.self, forKey: .attentionDropout) ?? 0.1
     }
 
     public var mlpSize: Int { innerSize ?? 4 * width }
@@ -59,6 +69,9 @@ public struct GPT2Config: Codable, Equatable, Sendable {
         v.require(width > 0, "n_embd must be positive (got \(width))")
         v.require(heads <= 0 || width % heads == 0, "n_head (\(heads)) must divide n_embd (\(width))")
         v.require(mlpSize > 0, "n_inner must be positive (got \(mlpSize))")
+        for (key, p) in [("embd_pdrop", embeddingDropout), ("resid_pdrop", residualDropout), ("attn_pdrop", attentionDropout)] {
+            v.require(p >= 0 && p < 1, "\(key) must be in [0, 1) (got \(p))")
+        }
         v.require(layerNormEpsilon > 0, "layer_norm_epsilon must be positive (got \(layerNormEpsilon))")
         v.require(["gelu_new", "gelu_pytorch_tanh"].contains(activationFunction),
                   "activation_function '\(activationFunction)' is not supported (Lian's GPT-2 uses the tanh GELU: gelu_new)")
@@ -72,7 +85,8 @@ public struct GPT2Config: Codable, Equatable, Sendable {
             "vocab_size": vocabSize, "n_positions": contextLength, "n_embd": width, "n_layer": layers,
             "n_head": heads, "layer_norm_epsilon": Double(layerNormEpsilon), "activation_function": activationFunction,
             "tie_word_embeddings": tieWordEmbeddings, "initializer_range": Double(initializerRange),
-            "attn_pdrop": 0.0, "embd_pdrop": 0.0, "resid_pdrop": 0.0, "scale_attn_weights": true,
+            "attn_pdrop": Double(attentionDropout), "embd_pdrop": Double(embeddingDropout),
+            "resid_pdrop": Double(residualDropout), "scale_attn_weights": true,
             "scale_attn_by_inverse_layer_idx": false, "reorder_and_upcast_attn": false, "torch_dtype": "float32",
         ]
         object["n_inner"] = innerSize ?? NSNull()

@@ -18,15 +18,22 @@ public protocol LanguageModel: Module {
     var contextLength: Int { get }
     /// The Hugging Face `config.json` for this model.
     func configJSON() throws -> Data
-    func forward(_ ids: IndexTensor, collectHiddenStates: Bool) -> ModelOutput
+    /// Logits for `ids`; with a `dropout` source the pass is a training pass (dropout on, as the
+    /// configuration sets it), without one an evaluation pass.
+    func forward(_ ids: IndexTensor, collectHiddenStates: Bool, dropout: DropoutSource?) -> ModelOutput
 }
 
 extension LanguageModel {
-    public func callAsFunction(_ ids: IndexTensor) -> Tensor { forward(ids, collectHiddenStates: false).logits }
+    public func callAsFunction(_ ids: IndexTensor) -> Tensor { forward(ids, collectHiddenStates: false, dropout: nil).logits }
 
-    /// Mean cross-entropy of the next-token predictions against `targets` (−100 ignored).
-    public func loss(_ ids: IndexTensor, targets: IndexTensor) -> Tensor {
-        Tensor.crossEntropy(logits: self(ids), targets: targets)
+    public func forward(_ ids: IndexTensor, collectHiddenStates: Bool = false) -> ModelOutput {
+        forward(ids, collectHiddenStates: collectHiddenStates, dropout: nil)
+    }
+
+    /// Mean cross-entropy of the next-token predictions against `targets` (−100 ignored); a
+    /// training pass when `dropout` is given.
+    public func loss(_ ids: IndexTensor, targets: IndexTensor, dropout: DropoutSource? = nil) -> Tensor {
+        Tensor.crossEntropy(logits: forward(ids, collectHiddenStates: false, dropout: dropout).logits, targets: targets)
     }
 
     /// Checks ids before a forward pass: shape [B, T], T within the context, ids within the vocabulary.

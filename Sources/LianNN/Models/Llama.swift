@@ -18,6 +18,7 @@ public final class LlamaDecoderLayer: Module {
                                   headSize: config.headSize, ropeTheta: config.ropeTheta)
         postAttentionLayernorm = RMSNorm(size: config.width, eps: config.rmsNormEpsilon)
         mlp = SwiGLUMLP(width: config.width, hidden: config.mlpSize)
+        selfAttn.attentionDropout = config.attentionDropout
     }
 
     public var children: [(name: String, module: any Module)] {
@@ -25,8 +26,8 @@ public final class LlamaDecoderLayer: Module {
          ("post_attention_layernorm", postAttentionLayernorm), ("mlp", mlp)]
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        let h = x + selfAttn(inputLayernorm(x))
+    public func callAsFunction(_ x: Tensor, dropout: DropoutSource? = nil) -> Tensor {
+        let h = x + selfAttn(inputLayernorm(x), dropout: dropout)
         return h + mlp(postAttentionLayernorm(h))
     }
 }
@@ -70,13 +71,13 @@ public final class Llama: LanguageModel {
     public var contextLength: Int { config.contextLength }
     public func configJSON() throws -> Data { try config.huggingFaceJSON() }
 
-    public func forward(_ ids: IndexTensor, collectHiddenStates: Bool = false) -> ModelOutput {
+    public func forward(_ ids: IndexTensor, collectHiddenStates: Bool = false, dropout: DropoutSource? = nil) -> ModelOutput {
         validate(ids)
         var x = model.embedTokens(ids)                                     // (B, T, C)
         var hidden: [Tensor] = []
         for layer in model.layers.items {
             if collectHiddenStates { hidden.append(x) }
-            x = layer(x)
+            x = layer(x, dropout: dropout)
         }
         x = model.norm(x)
         if collectHiddenStates { hidden.append(x) }

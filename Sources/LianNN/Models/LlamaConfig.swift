@@ -14,6 +14,8 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
     public var contextLength: Int
     public var tieWordEmbeddings: Bool
     public var initializerRange: Float
+    /// Dropout on the attention probabilities in training (attention_dropout).
+    public var attentionDropout: Float = 0
     /// Read from the file so that unsupported variants are refused, not silently mis-computed.
     var attentionBias: Bool = false
     var mlpBias: Bool = false
@@ -36,7 +38,7 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
         case ropeParameters = "rope_parameters", ropeScaling = "rope_scaling"
         case contextLength = "max_position_embeddings", tieWordEmbeddings = "tie_word_embeddings"
         case initializerRange = "initializer_range", attentionBias = "attention_bias", mlpBias = "mlp_bias"
-        case hiddenAct = "hidden_act"
+        case hiddenAct = "hidden_act", attentionDropout = "attention_dropout"
     }
 
     struct RopeParameters: Codable {
@@ -67,6 +69,7 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
         attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
         mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? false
         hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "silu"
+        attentionDropout = try c.decodeIfPresent(Float.self, forKey: .attentionDropout) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -77,6 +80,7 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
         try c.encode(headSize, forKey: .headSize); try c.encode(rmsNormEpsilon, forKey: .rmsNormEpsilon)
         try c.encode(ropeTheta, forKey: .ropeTheta); try c.encode(contextLength, forKey: .contextLength)
         try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings); try c.encode(initializerRange, forKey: .initializerRange)
+        try c.encode(attentionDropout, forKey: .attentionDropout)
     }
 
     /// Throws a `ModelError` naming every value that cannot make a working model.
@@ -91,6 +95,7 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
         v.require(kvHeads <= 0 || heads % kvHeads == 0,
                   "num_key_value_heads (\(kvHeads)) must divide num_attention_heads (\(heads))")
         v.require(headSize % 2 == 0, "head_dim (\(headSize)) must be even for rotary embedding")
+        v.require(attentionDropout >= 0 && attentionDropout < 1, "attention_dropout must be in [0, 1) (got \(attentionDropout))")
         v.require(rmsNormEpsilon > 0, "rms_norm_eps must be positive (got \(rmsNormEpsilon))")
         v.require(ropeTheta > 0, "rope_theta must be positive (got \(ropeTheta))")
         v.require(ropeType == "default", "rope type '\(ropeType)' is not supported (only the default rotary embedding)")
@@ -110,7 +115,7 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
             "rope_parameters": ["rope_theta": Double(ropeTheta), "rope_type": "default"],
             "max_position_embeddings": contextLength, "tie_word_embeddings": tieWordEmbeddings,
             "initializer_range": Double(initializerRange), "hidden_act": "silu", "attention_bias": false,
-            "mlp_bias": false, "attention_dropout": 0.0, "torch_dtype": "float32",
+            "mlp_bias": false, "attention_dropout": Double(attentionDropout), "torch_dtype": "float32",
         ]
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }

@@ -26,9 +26,11 @@ extension Tensor {
 
     /// Scaled dot-product attention. q [B, T, H, D]; k, v [B, T, G, D] with H a multiple of G
     /// (grouped-query attention; G = H is multi-head). Returns [B, T, H, D].
-    /// `scale` defaults to 1/√D; `causal` lets position i see positions 0...i only.
+    /// `scale` defaults to 1/√D; `causal` lets position i see positions 0...i only; `dropout`
+    /// (training) drops attention probabilities.
     public static func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: Tensor,
-                                                 causal: Bool = true, scale: Float? = nil) -> Tensor {
+                                                 causal: Bool = true, scale: Float? = nil,
+                                                 dropout: AttentionDropout? = nil) -> Tensor {
         precondition(q.rank == 4 && k.rank == 4 && v.rank == 4, "[attention] q, k, v must be [B, T, heads, D]")
         precondition(k.shape == v.shape, "[attention] key shape \(k.shape) differs from value shape \(v.shape)")
         precondition(q.shape[0] == k.shape[0] && q.shape[1] == k.shape[1] && q.shape[3] == k.shape[3],
@@ -37,15 +39,18 @@ extension Tensor {
         let s = scale ?? 1 / Float(q.shape[3]).squareRoot()
         var out = Tensor(uninitializedShape: q.shape)
         let probs = TensorStorage(count: shape.batch * shape.heads * shape.time * shape.time)
+        let dropped = dropout.map { _ in TensorStorage(count: probs.count) }
         Kernels.backend.attentionForward(q: q.pointer, k: k.pointer, v: v.pointer, out: out.mutablePointer,
-                                         probs: probs.pointer, shape: shape, scale: s, causal: causal)
+                                         probs: probs.pointer, shape: shape, scale: s, causal: causal,
+                                         dropout: dropout, dropped: dropped?.pointer)
         let (sq, sk, sv) = (q.detached(), k.detached(), v.detached())
         record(&out, from: [q, k, v]) { g, _ in
             var dq = Tensor(uninitializedShape: sq.shape)
             var dk = Tensor(uninitializedShape: sk.shape), dv = Tensor(uninitializedShape: sv.shape)
             Kernels.backend.attentionBackward(q: sq.pointer, k: sk.pointer, v: sv.pointer, probs: probs.pointer,
                                               dOut: g.pointer, dq: dq.mutablePointer, dk: dk.mutablePointer,
-                                              dv: dv.mutablePointer, shape: shape, scale: s, causal: causal)
+                                              dv: dv.mutablePointer, shape: shape, scale: s, causal: causal,
+                                              dropout: dropout, dropped: dropped.map { UnsafePointer($0.pointer) })
             return [dq, dk, dv]
         }
         return out
@@ -55,7 +60,8 @@ extension Tensor {
     /// (q in the first H·D columns, then k, then v: GPT-2's c_attn output). Returns [B, T, H, D];
     /// the gradient comes back in the same fused layout, with no slicing on either pass.
     public static func scaledDotProductAttention(packedQKV qkv: Tensor, heads: Int, kvHeads: Int,
-                                                 causal: Bool = true, scale: Float? = nil) -> Tensor {
+                                                 causal: Bool = true, scale: Float? = nil,
+                                                 dropout: AttentionDropout? = nil) -> Tensor {
         precondition(qkv.rank == 3, "[attention] packed qkv must be [B, T, (H + 2G)·D], got \(qkv.shape)")
         let width = qkv.shape[2]
         precondition(heads > 0 && kvHeads > 0 && width % (heads + 2 * kvHeads) == 0,
@@ -67,15 +73,18 @@ extension Tensor {
         let (kOffset, vOffset) = (heads * d, (heads + kvHeads) * d)
         var out = Tensor(uninitializedShape: [shape.batch, shape.time, heads, d])
         let probs = TensorStorage(count: shape.batch * heads * shape.time * shape.time)
+        let dropped = dropout.map { _ in TensorStorage(count: probs.count) }
         let base = qkv.pointer
         Kernels.backend.attentionForward(q: base, k: base + kOffset, v: base + vOffset, out: out.mutablePointer,
-                                         probs: probs.pointer, shape: shape, scale: s, causal: causal)
+                                         probs: probs.pointer, shape: shape, scale: s, causal: causal,
+                                         dropout: dropout, dropped: dropped?.pointer)
         let saved = qkv.detached()
         record(&out, from: [qkv]) { g, _ in
             var dqkv = Tensor(uninitializedShape: saved.shape)
             let dp = dqkv.mutablePointer, p = saved.pointer
             Kernels.backend.attentionBackward(q: p, k: p + kOffset, v: p + vOffset, probs: probs.pointer, dOut: g.pointer,
-                                              dq: dp, dk: dp + kOffset, dv: dp + vOffset, shape: shape, scale: s, causal: causal)
+                                              dq: dp, dk: dp + kOffset, dv: dp + vOffset, shape: shape, scale: s, causal: causal,
+                                              dropout: dropout, dropped: dropped.map { UnsafePointer($0.pointer) })
             return [dqkv]
         }
         return out
