@@ -63,6 +63,17 @@ import Testing
         }
     }
 
+    /// Wider than several column blocks with a short A: A is packed once and reused (and k spans
+    /// two k-blocks).
+    @Test func wideProductsReuseThePackedA() {
+        for kernel in Self.kernels {
+            for (ta, tb) in [(false, false), (false, true), (true, false)] {
+                check(transA: ta, transB: tb, m: 13, n: 2100, k: 400, alpha: 0.5, beta: 1, kernel: kernel, threads: 2)
+                check(transA: ta, transB: tb, m: 70, n: 1500, k: 33, alpha: 1, beta: 0, kernel: kernel, threads: 1)
+            }
+        }
+    }
+
     @Test func zeroInnerDimensionScalesC() {
         var c: [Float] = [1, 2, 3, 4]
         let a: [Float] = [0], b: [Float] = [0]

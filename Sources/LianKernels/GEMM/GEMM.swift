@@ -109,9 +109,15 @@ public enum GEMM {
         let kcMax = min(kc, k)
         let mcMax = min((mc / mr) * mr, roundUp(m, mr))
         let ncMax = min((nc / nr) * nr, roundUp(n, nr))
+        // When C is wider than one nc block and all of op(A) packs into 2 MiB (a short, wide
+        // product such as a language-model head), A is packed once for every column block instead
+        // of once per block. Packed block (p0, i0) then starts at p0·mPadded + i0·kc.
+        let mPadded = roundUp(m, mr)
+        let residentA = n > ncMax && mPadded * k <= (1 << 19)
         // Packing buffers come from the pool: a large malloc is an mmap, and its pages would be
         // faulted in and zeroed by the kernel on every call.
-        let bufferA = BufferPool.shared.take(mcMax * kcMax), bufferB = BufferPool.shared.take(ncMax * kcMax)
+        let bufferA = BufferPool.shared.take(residentA ? mPadded * k : mcMax * kcMax)
+        let bufferB = BufferPool.shared.take(ncMax * kcMax)
         let packedA = bufferA.pointer, packedB = bufferB.pointer
         defer {
             BufferPool.shared.give(packedA, capacity: bufferA.capacity)
@@ -121,6 +127,20 @@ public enum GEMM {
         // A beta other than 0 or 1 is applied once up front; then the first k-block either stores
         // (beta == 0) or accumulates, and every later k-block accumulates.
         if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
+        if residentA {
+            var p0 = 0
+            while p0 < k {
+                let kcCur = min(kcMax, k - p0)
+                var i0 = 0
+                while i0 < m {
+                    let mcCur = min(mcMax, m - i0)
+                    packA(transA: transA, a: a, lda: lda, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
+                          alpha: alpha, mr: mr, into: packedA + p0 * mPadded + i0 * kcCur)
+                    i0 += mcCur
+                }
+                p0 += kcCur
+            }
+        }
 
         var j0 = 0
         while j0 < n {
@@ -133,15 +153,18 @@ public enum GEMM {
                 var i0 = 0
                 while i0 < m {
                     let mcCur = min(mcMax, m - i0)
-                    packA(transA: transA, a: a, lda: lda, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
-                          alpha: alpha, mr: mr, into: packedA)
+                    let aBlock = residentA ? packedA + p0 * mPadded + i0 * kcCur : packedA
+                    if !residentA {
+                        packA(transA: transA, a: a, lda: lda, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
+                              alpha: alpha, mr: mr, into: packedA)
+                    }
                     var jr = 0
                     while jr < ncCur {
                         let cols = min(nr, ncCur - jr)
                         let bPanel = UnsafePointer(packedB + jr * kcCur)
                         var ir = 0
                         while ir < mcCur {
-                            K.run(kc: kcCur, a: UnsafePointer(packedA + ir * kcCur), b: bPanel,
+                            K.run(kc: kcCur, a: UnsafePointer(aBlock + ir * kcCur), b: bPanel,
                                   c: c + (i0 + ir) * ldc + j0 + jr, ldc: ldc,
                                   rows: min(mr, mcCur - ir), cols: cols, accumulate: accumulate)
                             ir += mr
