@@ -22,6 +22,7 @@ let package = Package(
     products: [
         .library(name: "LianKernels", targets: ["LianKernels"]),
         .library(name: "LianTensor", targets: ["LianTensor"]),
+        .library(name: "LianTokenizer", targets: ["LianTokenizer"]),
         .library(name: "LianNN", targets: ["LianNN"]),
         .library(name: "LianOptim", targets: ["LianOptim"]),
         .executable(name: "lian", targets: ["lian"]),
@@ -33,12 +34,13 @@ let package = Package(
         .target(name: "LianKernelsC"),
         .target(name: "LianKernels", dependencies: ["LianKernelsC"], swiftSettings: optimizedNativeCodegen),
         .target(name: "LianTensor", dependencies: ["LianKernels"], swiftSettings: optimizedNativeCodegen),
+        .target(name: "LianTokenizer", swiftSettings: optimizedNativeCodegen),
         .target(name: "LianNN", dependencies: ["LianTensor"], swiftSettings: optimizedNativeCodegen),
         .target(name: "LianOptim", dependencies: ["LianNN"], swiftSettings: optimizedNativeCodegen),
         .target(
             name: "LianCLI",
             dependencies: [
-                "LianKernels", "LianTensor", "LianNN", "LianOptim",
+                "LianKernels", "LianTensor", "LianNN", "LianOptim", "LianTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeCodegen
@@ -48,6 +50,7 @@ let package = Package(
         .target(name: "LianTestSupport", dependencies: ["LianTensor"], path: "Tests/LianTestSupport"),
         .testTarget(name: "LianKernelsTests", dependencies: ["LianKernels", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianTensorTests", dependencies: ["LianTensor", "LianTestSupport"], swiftSettings: nativeCodegen),
+        .testTarget(name: "LianTokenizerTests", dependencies: ["LianTokenizer", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianNNTests", dependencies: ["LianNN", "LianOptim", "LianTestSupport"], swiftSettings: nativeCodegen),
     ]
 )

@@ -1,0 +1,102 @@
+import Foundation
+
+/// A byte-level BPE tokenizer: a pre-tokenizer, a BPE model and special tokens.
+///
+/// ```
+/// let tokenizer = try BPETokenizer(contentsOf: URL(fileURLWithPath: "tokenizer.json"))
+/// tokenizer.encode("Hello world!")        // [15496, 995, 0] with GPT-2's file
+/// tokenizer.decode([15496, 995, 0])       // "Hello world!"
+/// ```
+public final class BPETokenizer: @unchecked Sendable {
+    public let model: BPEModel
+    public let preTokenizer: PreTokenizer
+    /// Special (added) tokens: content → id.
+    public let specialTokens: [String: Int32]
+    private let specialByID: [Int32: String]
+    /// Chunk bytes → ids, for chunks seen before (most chunks of a text are repeated words). Keyed
+    /// by bytes, not String: Swift compares strings by canonical equivalence, and U+2000 EN QUAD
+    /// "equals" U+2002 EN SPACE though their bytes and tokens differ.
+    private var cache: [[UInt8]: [Int32]] = [:]
+    private let cacheLock = NSLock()
+
+    public init(model: BPEModel, preTokenizer: PreTokenizer, specialTokens: [String: Int32]) {
+        self.model = model
+        self.preTokenizer = preTokenizer
+        self.specialTokens = specialTokens
+        var byID: [Int32: String] = [:]
+        for (content, id) in specialTokens { byID[id] = content }
+        specialByID = byID
+    }
+
+    /// The number of ids the tokenizer can produce (one past the largest).
+    public var vocabularySize: Int {
+        max(model.tokenBytes.count, (specialTokens.values.max().map { Int($0) + 1 }) ?? 0)
+    }
+
+    /// Token ids for `text`. Special tokens are recognised only when listed in `allowedSpecial`
+    /// (by default none: "<|endoftext|>" in user text is just text).
+    public func encode(_ text: String, allowedSpecial: Set<String> = []) -> [Int32] {
+        var ids: [Int32] = []
+        for (piece, special) in splitOnSpecial(text, allowed: allowedSpecial) {
+            if let special { ids.append(special); continue }
+            for chunk in preTokenizer.split(String(piece)) { ids += encodeChunk(chunk) }
+        }
+        return ids
+    }
+
+    func encodeChunk(_ chunk: Substring) -> [Int32] {
+        let bytes = Array(chunk.utf8)
+        cacheLock.lock()
+        if let hit = cache[bytes] { cacheLock.unlock(); return hit }
+        cacheLock.unlock()
+        let ids = model.encode(bytes)
+        cacheLock.lock()
+        if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
+        cache[bytes] = ids
+        cacheLock.unlock()
+        return ids
+    }
+
+    /// Splits text at occurrences of the allowed special tokens (longest first at a position),
+    /// comparing Unicode scalars exactly.
+    func splitOnSpecial(_ text: String, allowed: Set<String>) -> [(Substring, Int32?)] {
+        let candidates = allowed.compactMap { s in specialTokens[s].map { (Array(s.unicodeScalars), $0) } }
+            .sorted { $0.0.count > $1.0.count }
+        guard !candidates.isEmpty else { return [(Substring(text), nil)] }
+        let scalars = text.unicodeScalars
+        var parts: [(Substring, Int32?)] = []
+        var start = scalars.startIndex, i = scalars.startIndex
+        while i < scalars.endIndex {
+            if let (token, id) = candidates.first(where: { scalars[i...].starts(with: $0.0) }) {
+                if start < i { parts.append((Substring(scalars[start..<i]), nil)) }
+                let end = scalars.index(i, offsetBy: token.count)
+                parts.append((Substring(scalars[i..<end]), id))
+                i = end
+                start = i
+            } else {
+                i = scalars.index(after: i)
+            }
+        }
+        if start < scalars.endIndex { parts.append((Substring(scalars[start...]), nil)) }
+        return parts
+    }
+
+    /// The bytes the ids stand for (special tokens as their text).
+    public func decodeBytes(_ ids: [Int32]) -> [UInt8] {
+        var out: [UInt8] = []
+        for id in ids {
+            if let s = specialByID[id] {
+                out += Array(s.utf8)
+            } else if id >= 0 && Int(id) < model.tokenBytes.count {
+                out += model.tokenBytes[Int(id)]
+            }
+        }
+        return out
+    }
+
+    /// The text the ids stand for; a byte sequence that is not valid UTF-8 (a cut character)
+    /// becomes U+FFFD, as Hugging Face's and tiktoken's decoders do.
+    public func decode(_ ids: [Int32]) -> String {
+        String(decoding: decodeBytes(ids), as: UTF8.self)
+    }
+}
