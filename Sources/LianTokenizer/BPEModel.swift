@@ -11,6 +11,8 @@ public struct BPEModel: Sendable {
     public let ids: [[UInt8]: Int32]
     /// (left id, right id) → (rank, merged id).
     let merges: [MergePair: (rank: Int32, merged: Int32)]
+    /// The merges in rank order, as (left id, right id).
+    public let mergeList: [(Int32, Int32)]
     /// Single byte → token id.
     let byteIDs: [Int32]
     public let ignoreMerges: Bool
@@ -41,6 +43,7 @@ public struct BPEModel: Sendable {
             if table[pair] == nil { table[pair] = (Int32(rank), merged) }
         }
         self.merges = table
+        self.mergeList = merges
         self.ignoreMerges = ignoreMerges
     }
 

@@ -44,6 +44,22 @@ public final class BPETokenizer: @unchecked Sendable {
         return ids
     }
 
+    /// Encodes many texts, spread over `threads` threads (the chunk cache is shared).
+    public func encodeBatch(_ texts: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                            allowedSpecial: Set<String> = []) -> [[Int32]] {
+        var results = [[Int32]](repeating: [], count: texts.count)
+        let parts = max(1, min(threads, texts.count))
+        results.withUnsafeMutableBufferPointer { buffer in
+            let out = UnsafeSendableBuffer(buffer)
+            DispatchQueue.concurrentPerform(iterations: parts) { p in
+                for i in stride(from: p, to: texts.count, by: parts) {
+                    out.buffer[i] = self.encode(texts[i], allowedSpecial: allowedSpecial)
+                }
+            }
+        }
+        return results
+    }
+
     func encodeChunk(_ chunk: Substring) -> [Int32] {
         let bytes = Array(chunk.utf8)
         cacheLock.lock()
@@ -99,4 +115,10 @@ public final class BPETokenizer: @unchecked Sendable {
     public func decode(_ ids: [Int32]) -> String {
         String(decoding: decodeBytes(ids), as: UTF8.self)
     }
+}
+
+/// A buffer whose elements parallel workers write at disjoint indices.
+struct UnsafeSendableBuffer<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
+    init(_ buffer: UnsafeMutableBufferPointer<Element>) { self.buffer = buffer }
 }

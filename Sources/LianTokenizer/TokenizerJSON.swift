@@ -10,7 +10,14 @@ extension BPETokenizer {
     static let knownPatterns: [String: PreTokenizer] = [
         #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#: .gpt2,
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .cl100k,
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{Han}{1,16}|[^\r\n\p{L}\p{N}]?[\p{L}&&[^\p{Han}]]+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .cjk,
     ]
+
+    /// The regex a preset is written with in tokenizer.json (for the cjk preset, the pattern
+    /// Hugging Face's Oniguruma engine needs to split the same way).
+    static func pattern(for preset: PreTokenizer) -> String {
+        knownPatterns.first { $0.value == preset }!.key
+    }
 
     /// Loads a byte-level BPE tokenizer from a Hugging Face `tokenizer.json`.
     public convenience init(contentsOf url: URL) throws {
