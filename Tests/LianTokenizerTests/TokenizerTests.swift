@@ -79,3 +79,23 @@ import Testing
         expectError(#"{"model": {"type": "BPE", "vocab": \#(vocab), "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\w+"}}}"#, mentioning: ["regex"])
     }
 }
+
+@Suite struct StreamingDecoderTests {
+    @Test func neverBreaksACharacter() throws {
+        var trainer = BPETrainer(vocabularySize: 300, specialTokens: [])
+        trainer.count("abc")   // almost no merges: Chinese and emoji stay split into bytes
+        let tokenizer = try trainer.train()
+        for seed in 0..<200 {
+            let text = TokenizerTests.randomText(seed: UInt64(seed)) + "北京🙂é"
+            let stream = StreamingDecoder(tokenizer)
+            var out = ""
+            for id in tokenizer.encode(text) {
+                let piece = stream.add(id)
+                #expect(!piece.contains("\u{FFFD}"), "seed \(seed): a broken character was emitted")
+                out += piece
+            }
+            out += stream.finish()
+            #expect(out == text, "seed \(seed)")
+        }
+    }
+}
