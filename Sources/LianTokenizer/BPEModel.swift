@@ -9,8 +9,9 @@ public struct BPEModel: Sendable {
     public let tokenBytes: [[UInt8]]
     /// Bytes → token id.
     public let ids: [[UInt8]: Int32]
-    /// (left id, right id) → (rank, merged id).
-    let merges: [MergePair: (rank: Int32, merged: Int32)]
+    /// (left id, right id) → (rank, merged id): open addressing on a 64-bit key with a
+    /// multiplicative hash (the standard library's seeded SipHash took a third of encoding time).
+    let mergeTable: MergeTable
     /// The merges in rank order, as (left id, right id).
     public let mergeList: [(Int32, Int32)]
     /// Single byte → token id.
@@ -42,42 +43,79 @@ public struct BPEModel: Sendable {
             let pair = MergePair(left: l, right: r)
             if table[pair] == nil { table[pair] = (Int32(rank), merged) }
         }
-        self.merges = table
+        self.mergeTable = MergeTable(table.map { (UInt64(UInt32($0.key.left)) << 32 | UInt64(UInt32($0.key.right)), $0.value) })
         self.mergeList = merges
         self.ignoreMerges = ignoreMerges
     }
 
     /// The token ids of one chunk of bytes.
+    ///
+    /// Keeps the rank of every adjacent pair in an array; each step merges the leftmost pair of
+    /// lowest rank and looks up only the two pairs the merge creates, so a chunk of n bytes costs
+    /// O(n) table lookups plus O(n) per merge in cheap integer scans.
     public func encode(_ bytes: [UInt8]) -> [Int32] {
         if bytes.isEmpty { return [] }
         if ignoreMerges, let id = ids[bytes] { return [id] }
         var symbols = bytes.map { byteIDs[Int($0)] }
-        while symbols.count > 1 {
-            var best: (rank: Int32, merged: Int32)? = nil
-            var bestIndex = -1
-            for i in 0..<(symbols.count - 1) {
-                if let m = merges[MergePair(left: symbols[i], right: symbols[i + 1])], best == nil || m.rank < best!.rank {
-                    best = m
-                    bestIndex = i
-                }
+        if symbols.count == 1 { return symbols }
+        // ranks[i]: the rank of (symbols[i], symbols[i+1]), Int32.max when they do not merge.
+        var ranks = [Int32](repeating: .max, count: symbols.count - 1)
+        var results = [Int32](repeating: 0, count: symbols.count - 1)
+        for i in 0..<(symbols.count - 1) {
+            if let m = mergeTable.find(symbols[i], symbols[i + 1]) { ranks[i] = m.rank; results[i] = m.merged }
+        }
+        while !ranks.isEmpty {
+            var best = 0
+            for i in 1..<ranks.count where ranks[i] < ranks[best] { best = i }
+            if ranks[best] == .max { break }
+            symbols[best] = results[best]
+            symbols.remove(at: best + 1)
+            ranks.remove(at: best)
+            results.remove(at: best)
+            if best > 0 {
+                if let m = mergeTable.find(symbols[best - 1], symbols[best]) { ranks[best - 1] = m.rank; results[best - 1] = m.merged } else { ranks[best - 1] = .max }
             }
-            guard let merge = best else { break }
-            // Merge every occurrence of the pair, left to right.
-            let (left, right) = (symbols[bestIndex], symbols[bestIndex + 1])
-            var out: [Int32] = []
-            out.reserveCapacity(symbols.count - 1)
-            var i = 0
-            while i < symbols.count {
-                if i + 1 < symbols.count && symbols[i] == left && symbols[i + 1] == right {
-                    out.append(merge.merged)
-                    i += 2
-                } else {
-                    out.append(symbols[i])
-                    i += 1
-                }
+            if best < ranks.count {
+                if let m = mergeTable.find(symbols[best], symbols[best + 1]) { ranks[best] = m.rank; results[best] = m.merged } else { ranks[best] = .max }
             }
-            symbols = out
         }
         return symbols
+    }
+}
+
+/// A read-only hash table from a pair of ids to (rank, merged id).
+struct MergeTable: Sendable {
+    private var keys: [UInt64]
+    private var values: [(rank: Int32, merged: Int32)]
+    private let mask: Int
+    private static let empty = UInt64.max
+
+    init(_ entries: [(UInt64, (rank: Int32, merged: Int32))]) {
+        var capacity = 16
+        while capacity < entries.count * 2 { capacity <<= 1 }
+        mask = capacity - 1
+        keys = [UInt64](repeating: Self.empty, count: capacity)
+        values = [(rank: Int32, merged: Int32)](repeating: (0, 0), count: capacity)
+        for (key, value) in entries {
+            var slot = Self.slot(key, mask)
+            while keys[slot] != Self.empty { slot = (slot + 1) & mask }
+            keys[slot] = key
+            values[slot] = value
+        }
+    }
+
+    @inline(__always) static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 29) & mask
+    }
+
+    @inline(__always) func find(_ left: Int32, _ right: Int32) -> (rank: Int32, merged: Int32)? {
+        let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+        var slot = Self.slot(key, mask)
+        while true {
+            let k = keys[slot]
+            if k == key { return values[slot] }
+            if k == Self.empty { return nil }
+            slot = (slot + 1) & mask
+        }
     }
 }

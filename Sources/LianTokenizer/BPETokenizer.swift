@@ -36,10 +36,33 @@ public final class BPETokenizer: @unchecked Sendable {
     /// Token ids for `text`. Special tokens are recognised only when listed in `allowedSpecial`
     /// (by default none: "<|endoftext|>" in user text is just text).
     public func encode(_ text: String, allowedSpecial: Set<String> = []) -> [Int32] {
+        cacheLock.lock()
+        var local = cache
+        cache = [:]   // taken out while in use, so that this thread's writes do not copy it
+        cacheLock.unlock()
+        let ids = encode(text, allowedSpecial: allowedSpecial, cache: &local)
+        cacheLock.lock()
+        if local.count > 200_000 { local.removeAll(keepingCapacity: true) }
+        if local.count >= cache.count { cache = local }
+        cacheLock.unlock()
+        return ids
+    }
+
+    /// Encoding with a cache the caller owns (one per thread in `encodeBatch`: no locking).
+    func encode(_ text: String, allowedSpecial: Set<String>, cache: inout [[UInt8]: [Int32]]) -> [Int32] {
         var ids: [Int32] = []
         for (piece, special) in splitOnSpecial(text, allowed: allowedSpecial) {
             if let special { ids.append(special); continue }
-            for chunk in preTokenizer.split(String(piece)) { ids += encodeChunk(chunk) }
+            for chunk in preTokenizer.split(String(piece)) {
+                let bytes = Array(chunk.utf8)
+                if let hit = cache[bytes] {
+                    ids += hit
+                } else {
+                    let chunkIDs = model.encode(bytes)
+                    cache[bytes] = chunkIDs
+                    ids += chunkIDs
+                }
+            }
         }
         return ids
     }
@@ -52,25 +75,14 @@ public final class BPETokenizer: @unchecked Sendable {
         results.withUnsafeMutableBufferPointer { buffer in
             let out = UnsafeSendableBuffer(buffer)
             DispatchQueue.concurrentPerform(iterations: parts) { p in
-                for i in stride(from: p, to: texts.count, by: parts) {
-                    out.buffer[i] = self.encode(texts[i], allowedSpecial: allowedSpecial)
+                var cache: [[UInt8]: [Int32]] = [:]
+                // Contiguous ranges, so that each thread's cache sees related text.
+                for i in (texts.count * p / parts)..<(texts.count * (p + 1) / parts) {
+                    out.buffer[i] = self.encode(texts[i], allowedSpecial: allowedSpecial, cache: &cache)
                 }
             }
         }
         return results
-    }
-
-    func encodeChunk(_ chunk: Substring) -> [Int32] {
-        let bytes = Array(chunk.utf8)
-        cacheLock.lock()
-        if let hit = cache[bytes] { cacheLock.unlock(); return hit }
-        cacheLock.unlock()
-        let ids = model.encode(bytes)
-        cacheLock.lock()
-        if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
-        cache[bytes] = ids
-        cacheLock.unlock()
-        return ids
     }
 
     /// Splits text at occurrences of the allowed special tokens (longest first at a position),
