@@ -17,7 +17,7 @@ func loadTokenizer(_ path: String) throws -> BPETokenizer {
     do {
         return try BPETokenizer(contentsOf: URL(fileURLWithPath: path))
     } catch let error as TokenizerError {
-        throw ValidationError(error.description)
+        throw CLIError(error.description)
     }
 }
 
@@ -54,10 +54,10 @@ struct TokenizerTrainCommand: ParsableCommand {
         let total = inputs.reduce(0.0) { $0 + Double((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
         let counting = ProgressLine("counting")
         for path in inputs {
-            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("--input \(path): no such file") }
+            guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file (given to --input)") }
             do {
                 try trainer.count(fileAt: URL(fileURLWithPath: path)) { counting.update(Double($0), of: total, unit: "bytes") }
-            } catch let error as TokenizerError { throw ValidationError(error.description) }
+            } catch let error as TokenizerError { throw CLIError(error.description) }
         }
         counting.finish("\(ProgressLine.short(Double(trainer.bytesCounted))) bytes, \(trainer.chunkCounts.count) distinct chunks")
         let merging = ProgressLine("merging")
@@ -66,7 +66,7 @@ struct TokenizerTrainCommand: ParsableCommand {
             tokenizer = try trainer.train { done, wanted in merging.update(Double(done), of: Double(wanted), unit: "merges") }
             try tokenizer.write(to: URL(fileURLWithPath: out))
             if let tiktokenOut { try tokenizer.tiktokenRanks().write(toFile: tiktokenOut, atomically: true, encoding: .utf8) }
-        } catch let error as TokenizerError { throw ValidationError(error.description) }
+        } catch let error as TokenizerError { throw CLIError(error.description) }
         merging.finish("\(tokenizer.model.mergeList.count) merges, vocabulary \(tokenizer.vocabularySize)")
         print("wrote \(out)\(tiktokenOut.map { " and \($0)" } ?? "")")
     }
@@ -91,11 +91,11 @@ struct TokenizerEncodeCommand: ParsableCommand {
         let tok = try loadTokenizer(tokenizer)
         let allowed = allowSpecial ? Set(tok.specialTokens.keys) : []
         if let jsonl {
-            guard let data = FileManager.default.contents(atPath: jsonl) else { throw ValidationError("--jsonl \(jsonl): cannot read the file") }
+            guard let data = FileManager.default.contents(atPath: jsonl) else { throw CLIError("\(jsonl): cannot read the file (given to --jsonl)") }
             for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let text = object["text"] as? String else {
-                    throw ValidationError("\(jsonl):\(n + 1): not a JSON object with a \"text\" string")
+                    throw CLIError("\(jsonl):\(n + 1): not a JSON object with a \"text\" string")
                 }
                 let out: [String: Any] = ["text": text, "ids": tok.encode(text, allowedSpecial: allowed).map(Int.init)]
                 let encoded = try JSONSerialization.data(withJSONObject: out, options: [.withoutEscapingSlashes])
@@ -149,7 +149,7 @@ struct TokenizerStatsCommand: ParsableCommand {
 
     func run() throws {
         let tok = try loadTokenizer(tokenizer)
-        guard let data = FileManager.default.contents(atPath: input) else { throw ValidationError("--input \(input): cannot read the file") }
+        guard let data = FileManager.default.contents(atPath: input) else { throw CLIError("\(input): cannot read the file (given to --input)") }
         var text = String(decoding: data, as: UTF8.self)
         if let characters { text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(characters))) }
         let stats = TokenizerStatistics(tokenizer: tok, text: text)
