@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "LianKernels", targets: ["LianKernels"]),
         .library(name: "LianTensor", targets: ["LianTensor"]),
         .library(name: "LianTokenizer", targets: ["LianTokenizer"]),
+        .library(name: "LianData", targets: ["LianData"]),
         .library(name: "LianNN", targets: ["LianNN"]),
         .library(name: "LianOptim", targets: ["LianOptim"]),
         .executable(name: "lian", targets: ["lian"]),
@@ -35,12 +36,13 @@ let package = Package(
         .target(name: "LianKernels", dependencies: ["LianKernelsC"], swiftSettings: optimizedNativeCodegen),
         .target(name: "LianTensor", dependencies: ["LianKernels"], swiftSettings: optimizedNativeCodegen),
         .target(name: "LianTokenizer", swiftSettings: optimizedNativeCodegen),
+        .target(name: "LianData", dependencies: ["LianKernels", "LianTokenizer"], swiftSettings: optimizedNativeCodegen),
         .target(name: "LianNN", dependencies: ["LianTensor"], swiftSettings: optimizedNativeCodegen),
         .target(name: "LianOptim", dependencies: ["LianNN"], swiftSettings: optimizedNativeCodegen),
         .target(
             name: "LianCLI",
             dependencies: [
-                "LianKernels", "LianTensor", "LianNN", "LianOptim", "LianTokenizer",
+                "LianKernels", "LianTensor", "LianNN", "LianOptim", "LianTokenizer", "LianData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeCodegen
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "LianKernelsTests", dependencies: ["LianKernels", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianTensorTests", dependencies: ["LianTensor", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianTokenizerTests", dependencies: ["LianTokenizer", "LianTestSupport"], swiftSettings: nativeCodegen),
+        .testTarget(name: "LianDataTests", dependencies: ["LianData", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianNNTests", dependencies: ["LianNN", "LianOptim", "LianTestSupport"], swiftSettings: nativeCodegen),
     ]
 )

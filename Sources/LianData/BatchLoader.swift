@@ -1,0 +1,57 @@
+import Foundation
+import LianKernels
+
+/// Random training windows from token shards: each batch is B windows of T + 1 consecutive tokens
+/// (inputs are the first T, targets the last T), each window drawn uniformly from all shards.
+/// Seeded; its position (the generator state and the batch count) is a small Codable value that a
+/// checkpoint saves, so a resumed run draws exactly the batches the uninterrupted run would have.
+public final class BatchLoader {
+    public struct Position: Codable, Equatable, Sendable {
+        public var rng: SeededRandom
+        public var batches: Int
+    }
+
+    public let shards: [TokenShard]
+    public let batchSize: Int, context: Int
+    public private(set) var position: Position
+    /// Start positions available per shard (windows never cross a shard boundary).
+    private let windows: [Int]
+    private let totalWindows: Int
+
+    public init(shards: [TokenShard], batchSize: Int, context: Int, seed: UInt64) throws {
+        guard let first = shards.first else { throw ShardError(path: "(no shards)", "the loader needs at least one shard") }
+        for s in shards where s.vocabularySize != first.vocabularySize {
+            throw ShardError(path: s.path, "vocabulary size \(s.vocabularySize) differs from \(first.path)'s \(first.vocabularySize)")
+        }
+        self.shards = shards
+        self.batchSize = batchSize
+        self.context = context
+        windows = shards.map { max(0, $0.count - context) }
+        totalWindows = windows.reduce(0, +)
+        guard totalWindows > 0 else {
+            throw ShardError(path: shards.map(\.path).joined(separator: ", "), "hold fewer than context + 1 = \(context + 1) tokens")
+        }
+        position = Position(rng: SeededRandom(seed: seed), batches: 0)
+    }
+
+    /// Continues from a saved position.
+    public func restore(_ saved: Position) { position = saved }
+
+    /// The next (inputs, targets), each B × T token ids in row-major order.
+    public func next() -> (inputs: [Int32], targets: [Int32]) {
+        var inputs = [Int32](), targets = [Int32]()
+        inputs.reserveCapacity(batchSize * context); targets.reserveCapacity(batchSize * context)
+        for _ in 0..<batchSize {
+            var w = Int(position.rng.next() % UInt64(totalWindows))
+            var s = 0
+            while w >= windows[s] { w -= windows[s]; s += 1 }
+            let shard = shards[s]
+            for t in 0..<context {
+                inputs.append(shard[w + t])
+                targets.append(shard[w + t + 1])
+            }
+        }
+        position.batches += 1
+        return (inputs, targets)
+    }
+}
