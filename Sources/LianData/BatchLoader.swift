@@ -19,9 +19,9 @@ public final class BatchLoader {
     private let totalWindows: Int
 
     public init(shards: [TokenShard], batchSize: Int, context: Int, seed: UInt64) throws {
-        guard let first = shards.first else { throw ShardError(path: "(no shards)", "the loader needs at least one shard") }
+        guard let first = shards.first else { throw DataError(path: "(no shards)", "the loader needs at least one shard") }
         for s in shards where s.vocabularySize != first.vocabularySize {
-            throw ShardError(path: s.path, "vocabulary size \(s.vocabularySize) differs from \(first.path)'s \(first.vocabularySize)")
+            throw DataError(path: s.path, "vocabulary size \(s.vocabularySize) differs from \(first.path)'s \(first.vocabularySize)")
         }
         self.shards = shards
         self.batchSize = batchSize
@@ -29,7 +29,7 @@ public final class BatchLoader {
         windows = shards.map { max(0, $0.count - context) }
         totalWindows = windows.reduce(0, +)
         guard totalWindows > 0 else {
-            throw ShardError(path: shards.map(\.path).joined(separator: ", "), "hold fewer than context + 1 = \(context + 1) tokens")
+            throw DataError(path: shards.map(\.path).joined(separator: ", "), "hold fewer than context + 1 = \(context + 1) tokens")
         }
         position = Position(rng: SeededRandom(seed: seed), batches: 0)
     }

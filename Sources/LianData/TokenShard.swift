@@ -11,8 +11,8 @@ import Foundation
 //       32    32  reserved (zero)
 //       64     …  tokens, little-endian, `count × width` bytes; EOS between documents
 
-/// Why a shard cannot be read or written; names the file.
-public struct ShardError: Error, CustomStringConvertible, Equatable {
+/// Why a file cannot be read or written (a shard, a document file); names the file (and line).
+public struct DataError: Error, CustomStringConvertible, Equatable {
     public let path: String
     public let message: String
     public init(path: String, _ message: String) { self.path = path; self.message = message }
@@ -46,7 +46,7 @@ public final class TokenShardWriter {
         temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
         guard FileManager.default.createFile(atPath: temporary.path, contents: Data(count: TokenShardFormat.headerSize)),
               let h = FileHandle(forWritingAtPath: temporary.path) else {
-            throw ShardError(path: url.path, "cannot create the shard")
+            throw DataError(path: url.path, "cannot create the shard")
         }
         handle = h
         try handle.seekToEnd()
@@ -56,7 +56,7 @@ public final class TokenShardWriter {
     public func append(document ids: [Int32]) throws {
         for id in ids + [eos] {
             guard id >= 0 && Int(id) < vocabularySize else {
-                throw ShardError(path: url.path, "token \(id) is outside the vocabulary of \(vocabularySize)")
+                throw DataError(path: url.path, "token \(id) is outside the vocabulary of \(vocabularySize)")
             }
             if width == 2 {
                 withUnsafeBytes(of: UInt16(id).littleEndian) { buffer.append(contentsOf: $0) }
@@ -87,7 +87,7 @@ public final class TokenShardWriter {
         try handle.synchronize()
         try handle.close()
         if rename(temporary.path, url.path) != 0 {
-            throw ShardError(path: url.path, "cannot move the finished shard into place: \(String(cString: strerror(errno)))")
+            throw DataError(path: url.path, "cannot move the finished shard into place: \(String(cString: strerror(errno)))")
         }
     }
 }
@@ -104,16 +104,16 @@ public final class TokenShard: @unchecked Sendable {
     public init(url: URL) throws {
         path = url.path
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ShardError(path: path, "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw DataError(path: path, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ShardError(path: path, "cannot stat") }
+        guard fstat(fd, &st) == 0 else { throw DataError(path: path, "cannot stat") }
         size = Int(st.st_size)
         guard size >= TokenShardFormat.headerSize else {
-            throw ShardError(path: path, "is \(size) bytes, shorter than the \(TokenShardFormat.headerSize)-byte shard header: truncated or not a Lian shard")
+            throw DataError(path: path, "is \(size) bytes, shorter than the \(TokenShardFormat.headerSize)-byte shard header: truncated or not a Lian shard")
         }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-            throw ShardError(path: path, "cannot memory-map: \(String(cString: strerror(errno)))")
+            throw DataError(path: path, "cannot memory-map: \(String(cString: strerror(errno)))")
         }
         let mapped = UnsafeRawPointer(p)
         do {
@@ -130,18 +130,18 @@ public final class TokenShard: @unchecked Sendable {
         func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
         func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
         guard Array(UnsafeRawBufferPointer(start: base, count: 8)) == TokenShardFormat.magic else {
-            throw ShardError(path: path, "does not start with the magic LIANTOKS: not a Lian token shard")
+            throw DataError(path: path, "does not start with the magic LIANTOKS: not a Lian token shard")
         }
         guard u32(8) == TokenShardFormat.version else {
-            throw ShardError(path: path, "is format version \(u32(8)); this Lian reads version \(TokenShardFormat.version)")
+            throw DataError(path: path, "is format version \(u32(8)); this Lian reads version \(TokenShardFormat.version)")
         }
         let width = Int(u32(12))
-        guard width == 2 || width == 4 else { throw ShardError(path: path, "has token width \(width); expected 2 or 4") }
-        guard u64(24) <= UInt64(Int.max / 8) else { throw ShardError(path: path, "has an impossible token count \(u64(24))") }
+        guard width == 2 || width == 4 else { throw DataError(path: path, "has token width \(width); expected 2 or 4") }
+        guard u64(24) <= UInt64(Int.max / 8) else { throw DataError(path: path, "has an impossible token count \(u64(24))") }
         let vocabularySize = Int(u64(16)), count = Int(u64(24))
         let expected = TokenShardFormat.headerSize + count * width
         guard size == expected else {
-            throw ShardError(path: path, "header says \(count) tokens (\(expected) bytes) but the file has \(size) bytes: truncated or corrupted; write it again")
+            throw DataError(path: path, "header says \(count) tokens (\(expected) bytes) but the file has \(size) bytes: truncated or corrupted; write it again")
         }
         return (width, vocabularySize, count)
     }

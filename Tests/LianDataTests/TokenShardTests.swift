@@ -39,12 +39,12 @@ import Testing
             do {
                 _ = try TokenShard(url: url)
                 Issue.record("\(name): no error")
-            } catch let error as ShardError {
+            } catch let error as DataError {
                 #expect(error.description.contains(url.path))
                 for w in words { #expect(error.description.contains(w), "\(name): \(error)") }
             }
         }
-        #expect(throws: ShardError.self) { try TokenShardWriter(url: directory.appendingPathComponent("x.bin"), vocabularySize: 10, eos: 0).append(document: [10]) }
+        #expect(throws: DataError.self) { try TokenShardWriter(url: directory.appendingPathComponent("x.bin"), vocabularySize: 10, eos: 0).append(document: [10]) }
     }
 
     @Test func loaderIsSeededAndResumesExactly() throws {

