@@ -31,7 +31,9 @@ public struct Cleaner: Sendable {
     /// Cleans one document: the cleaned text, or the reason it was rejected. `changed` receives the
     /// names of the steps that modified the text.
     public func clean(_ text: String, changed: (String) -> Void = { _ in }) -> Outcome {
-        var t = nfkc ? text.precomposedStringWithCompatibilityMapping : text.precomposedStringWithCanonicalMapping
+        // ASCII is already in every normal form; skip the (Foundation) normalisation for it.
+        let ascii = text.utf8.allSatisfy { $0 < 0x80 }
+        var t = ascii ? text : (nfkc ? text.precomposedStringWithCompatibilityMapping : text.precomposedStringWithCanonicalMapping)
         if t != text { changed("normalize") }
         let stripped = Self.removeControlAndANSI(t)
         if stripped != t { changed("control-and-ansi"); t = stripped }
@@ -44,10 +46,18 @@ public struct Cleaner: Sendable {
 
         var letters = 0, symbols = 0
         var scriptCounts: [Script: Int] = [:]
+        var latinASCII = 0
         for s in t.unicodeScalars {
+            if s.value < 0x80 {   // ASCII fast path
+                if s.value == 0x20 || (s.value >= 0x09 && s.value <= 0x0D) { continue }
+                let v = s.value | 0x20
+                if v >= 0x61 && v <= 0x7A { letters += 1; latinASCII += 1 } else { symbols += 1 }
+                continue
+            }
             if s.properties.isWhitespace { continue }
             if s.properties.isAlphabetic { letters += 1; scriptCounts[Self.script(of: s), default: 0] += 1 } else { symbols += 1 }
         }
+        if latinASCII > 0 { scriptCounts[.latin, default: 0] += latinASCII }
         let symbolRatio = Double(symbols) / Double(max(1, letters + symbols))
         if symbolRatio > maximumSymbolRatio {
             return .reject(String(format: "symbol-ratio: %.2f > %.2f", symbolRatio, maximumSymbolRatio))
@@ -88,6 +98,7 @@ public struct Cleaner: Sendable {
                 continue
             }
             if s == "\n" || s == "\t" { out.append(s); continue }
+            if s.value < 0x80 { if s.value >= 0x20 && s.value != 0x7F { out.append(s) }; continue }
             if s.properties.generalCategory == .control || s.properties.generalCategory == .format && s.value != 0x200D { continue }
             out.append(s)
         }
@@ -97,7 +108,8 @@ public struct Cleaner: Sendable {
     /// Trailing spaces removed, tabs kept, runs of more than two blank lines reduced to one blank
     /// line, CRLF and CR made LF, leading and trailing blank lines dropped.
     static func normalizeWhitespace(_ text: String) -> String {
-        let unified = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        let unified = text.utf8.contains(13)
+            ? text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") : text
         var lines: [Substring] = []
         var blank = 0
         for line in unified.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -116,12 +128,26 @@ public struct Cleaner: Sendable {
     static func topBigramFraction(_ text: String) -> (String, Double)? {
         let units = Shingler.units(text)
         guard units.count >= 10 else { return nil }
-        var counts: [String: Int] = [:]
-        for i in 0..<(units.count - 1) { counts[units[i] + " " + units[i + 1], default: 0] += 1 }
-        guard let (gram, n) = counts.max(by: { $0.value < $1.value }), n > 1 else { return nil }
-        let covered = n * gram.replacingOccurrences(of: " ", with: "").count
-        let total = units.reduce(0) { $0 + $1.count }
-        return (gram, Double(covered) / Double(max(1, total)))
+        // Bigram key → (count, covered length, first index).
+        var counts: [UInt64: (n: Int, length: Int, first: Int)] = [:]
+        for i in 0..<(units.count - 1) {
+            let key = (units[i].hash &* 0x9E37_79B9_7F4A_7C15) ^ units[i + 1].hash
+            if let c = counts[key] { counts[key] = (c.n + 1, c.length, c.first) } else { counts[key] = (1, units[i].length + units[i + 1].length, i) }
+        }
+        let total = units.reduce(0) { $0 + $1.length }
+        // The largest covered share; ties broken by first occurrence, so the result never depends
+        // on dictionary order.
+        var best: (covered: Int, first: Int)?
+        for (_, c) in counts where c.n > 1 {
+            let covered = c.n * c.length
+            if best == nil || covered > best!.covered || (covered == best!.covered && c.first < best!.first) { best = (covered, c.first) }
+        }
+        guard let best else { return nil }
+        let scalars = Array(text.unicodeScalars)
+        let a = units[best.first], b = units[best.first + 1]
+        let gram = String(String.UnicodeScalarView(scalars[a.start..<(a.start + a.length)])) + " "
+            + String(String.UnicodeScalarView(scalars[b.start..<(b.start + b.length)]))
+        return (gram, Double(best.covered) / Double(max(1, total)))
     }
 
     static func script(of s: Unicode.Scalar) -> Script {

@@ -41,32 +41,55 @@ public struct DataPipeline {
         public var validationTokens = 0
         public var crossSplitNearDuplicates = 0
         public var seconds = 0.0
+        /// Seconds spent in each stage.
+        public var stageSeconds: [String: Double] = [:]
     }
 
     public func run(inputs: [String], tokenizer: BPETokenizer, outputDirectory out: URL,
-                    progress: (String) -> Void = { _ in }) throws -> Report {
+                    progress report: (String) -> Void = { _ in }) throws -> Report {
         let start = Date()
+        var stage = ("", Date())
+        var stageSeconds: [String: Double] = [:]
+        func progress(_ name: String) {
+            if !stage.0.isEmpty { stageSeconds[stage.0] = Date().timeIntervalSince(stage.1) }
+            stage = (name, Date())
+            if !name.isEmpty { report(name) }
+        }
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        var report = Report()
-        report.inputs = try DocumentReader.files(for: inputs)
+        var result = Report()
+        result.inputs = try DocumentReader.files(for: inputs)
         guard let eos = tokenizer.specialTokens[endOfText] else {
             throw DataError(path: "tokenizer", "has no \(endOfText) special token to put between documents")
         }
 
         progress("reading")
         let documents = try reader.documents(in: inputs)
-        for d in documents { report.read.add(d.text) }
+        for d in documents { result.read.add(d.text) }
 
         progress("cleaning")
+        // Documents are cleaned in parallel; results are gathered in input order.
+        let cleaner = self.cleaner
+        var outcomes = [(Cleaner.Outcome, [String])](repeating: (.reject(""), []), count: documents.count)
+        outcomes.withUnsafeMutableBufferPointer { buffer in
+            let results = SendablePointer(buffer.baseAddress!)
+            parallelChunks(documents.count, minChunk: 256) { range in
+                for i in range {
+                    var changed: [String] = []
+                    let outcome = cleaner.clean(documents[i].text) { changed.append($0) }
+                    results.base[i] = (outcome, changed)
+                }
+            }
+        }
         var kept: [Document] = []
         var rejects = Data()
-        for d in documents {
-            switch cleaner.clean(d.text, changed: { report.modifiedByStep[$0, default: 0] += 1 }) {
+        for (d, (outcome, changed)) in zip(documents, outcomes) {
+            for step in changed { result.modifiedByStep[step, default: 0] += 1 }
+            switch outcome {
             case .keep(let text):
-                var c = d; c.text = text; kept.append(c); report.cleaned.add(text)
+                var c = d; c.text = text; kept.append(c); result.cleaned.add(text)
             case .reject(let reason):
                 let step = String(reason.prefix { $0 != ":" })
-                report.rejectedByReason[step, default: 0] += 1
+                result.rejectedByReason[step, default: 0] += 1
                 rejects += Self.jsonLine(["source": d.location, "reason": reason, "text": d.text])
             }
         }
@@ -80,26 +103,26 @@ public struct DataPipeline {
             if let j = firstIndex[d.text] { exactPairs.append((j, i)) } else { firstIndex[d.text] = i }
         }
         let exactClusters = clusters(count: kept.count, pairs: exactPairs)
-        report.exactDuplicateClusters = exactClusters.count
+        result.exactDuplicateClusters = exactClusters.count
         kept = Self.keepLongest(kept, clusters: exactClusters, kind: "exact", log: &duplicatesLog)
-        for d in kept { report.afterExactDedup.add(d.text) }
+        for d in kept { result.afterExactDedup.add(d.text) }
 
         var signatures: [[UInt32]] = [], shingleSets: [[UInt64]] = []
         if let finder = nearDuplicates {
             progress("near dedup (MinHash, \(finder.permutations) permutations, \(finder.bands)×\(finder.rows) bands)")
-            report.nearDuplicateSettings = ["threshold": finder.threshold, "permutations": Double(finder.permutations),
+            result.nearDuplicateSettings = ["threshold": finder.threshold, "permutations": Double(finder.permutations),
                                             "bands": Double(finder.bands), "rows": Double(finder.rows),
                                             "shingle": Double(finder.shingleSize)]
             signatures = finder.signatures(kept.map(\.text))
             shingleSets = finder.shingleSets(kept.map(\.text))
             let nearClusters = clusters(count: kept.count, pairs: finder.similarPairs(signatures, shingleSets: shingleSets))
-            report.nearDuplicateClusters = nearClusters.count
+            result.nearDuplicateClusters = nearClusters.count
             let dropped = Self.dropped(kept, clusters: nearClusters)
             kept = Self.keepLongest(kept, clusters: nearClusters, kind: "near", log: &duplicatesLog)
             signatures = signatures.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
             shingleSets = shingleSets.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
         }
-        for d in kept { report.afterNearDedup.add(d.text) }
+        for d in kept { result.afterNearDedup.add(d.text) }
         try duplicatesLog.write(to: out.appendingPathComponent("duplicates.jsonl"))
 
         progress("splitting")
@@ -110,7 +133,7 @@ public struct DataPipeline {
         let validationSet = Set(order.prefix(validationCount))
         // The check: no validation document is a near-duplicate of a training one.
         if let finder = nearDuplicates, validationCount > 0 {
-            report.crossSplitNearDuplicates = finder.similarPairs(signatures, shingleSets: shingleSets)
+            result.crossSplitNearDuplicates = finder.similarPairs(signatures, shingleSets: shingleSets)
                 .filter { validationSet.contains($0.0) != validationSet.contains($0.1) }.count
         }
 
@@ -121,20 +144,22 @@ public struct DataPipeline {
         let encoded = tokenizer.encodeBatch(kept.map(\.text), threads: Parallelism.threadCount)
         for (i, d) in kept.enumerated() {
             if validationSet.contains(i) {
-                try validationWriter.append(document: encoded[i]); report.validation.add(d.text)
+                try validationWriter.append(document: encoded[i]); result.validation.add(d.text)
             } else {
-                try trainWriter.append(document: encoded[i]); report.train.add(d.text)
+                try trainWriter.append(document: encoded[i]); result.train.add(d.text)
             }
         }
         try trainWriter.finish(); try validationWriter.finish()
-        report.trainTokens = trainWriter.count
-        report.validationTokens = validationWriter.count
-        report.seconds = Date().timeIntervalSince(start)
+        result.trainTokens = trainWriter.count
+        result.validationTokens = validationWriter.count
+        progress("")
+        result.stageSeconds = stageSeconds
+        result.seconds = Date().timeIntervalSince(start)
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(report).write(to: out.appendingPathComponent("report.json"))
-        return report
+        try encoder.encode(result).write(to: out.appendingPathComponent("report.json"))
+        return result
     }
 
     /// The document of a cluster that is kept: the longest, the first among equals.

@@ -1,18 +1,49 @@
 /// Splits text into units for shingling and repetition statistics: each Han, kana or hangul
 /// character is a unit (those scripts do not separate words with spaces), and every other run of
-/// letters or digits is a unit (a word), lower-cased. Mixed documents mix both kinds.
+/// letters or digits is a unit (a word; ASCII letters lower-cased). Mixed documents mix both.
+/// Units are hashed as they are scanned (FNV-1a, 64-bit), so no string is built per unit.
 public enum Shingler {
-    public static func units(_ text: String) -> [String] {
-        var units: [String] = []
-        var word = String.UnicodeScalarView()
-        func flush() { if !word.isEmpty { units.append(String(word).lowercased()); word = String.UnicodeScalarView() } }
+    public struct Unit: Equatable { public let hash: UInt64; public let length: Int; public let start: Int }
+
+    static let offsetBasis: UInt64 = 0xCBF2_9CE4_8422_2325
+    static let prime: UInt64 = 0x100_0000_01B3
+
+    /// The units of a text: hash, length in scalars, and start offset in scalars.
+    public static func units(_ text: String) -> [Unit] {
+        var units: [Unit] = []
+        var hash = offsetBasis, length = 0, start = 0, position = 0
+        @inline(__always) func add(_ value: UInt32) {
+            var v = value
+            for _ in 0..<3 { hash = (hash ^ UInt64(v & 0xFF)) &* prime; v >>= 8 }
+        }
+        func flush() {
+            if length > 0 { units.append(Unit(hash: hash, length: length, start: start)) }
+            hash = offsetBasis; length = 0
+        }
         for s in text.unicodeScalars {
+            defer { position += 1 }
+            if s.value < 0x80 {
+                let lower = s.value | 0x20
+                if lower >= 0x61 && lower <= 0x7A {
+                    if length == 0 { start = position }
+                    add(lower); length += 1
+                } else if s.value >= 0x30 && s.value <= 0x39 {
+                    if length == 0 { start = position }
+                    add(s.value); length += 1
+                } else {
+                    flush()
+                }
+                continue
+            }
             let script = Cleaner.script(of: s)
             if script == .han || script == .kana || script == .hangul {
                 flush()
-                units.append(String(s))
+                start = position
+                add(s.value); length = 1
+                flush()
             } else if s.properties.isAlphabetic || s.properties.numericType != nil {
-                word.append(s)
+                if length == 0 { start = position }
+                add(s.value); length += 1
             } else {
                 flush()
             }
@@ -21,18 +52,16 @@ public enum Shingler {
         return units
     }
 
-    /// Hashes of the n-grams of units (FNV-1a over the units' UTF-8, 64-bit): the shingle set.
+    /// Hashes of the n-grams of units: the shingle set.
     public static func shingles(_ text: String, n: Int) -> Set<UInt64> {
         let u = units(text)
         var result = Set<UInt64>()
         if u.isEmpty { return result }
         let size = min(n, u.count)
+        result.reserveCapacity(u.count)
         for i in 0...(u.count - size) {
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for unit in u[i..<(i + size)] {
-                for b in unit.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-                h = (h ^ 0x1F) &* 0x100_0000_01B3   // unit separator
-            }
+            var h = offsetBasis
+            for unit in u[i..<(i + size)] { h = (h ^ unit.hash) &* prime }
             result.insert(h)
         }
         return result
