@@ -16,6 +16,12 @@ public struct DataPipeline {
     public var seed: UInt64 = 1
     /// The special token written between documents.
     public var endOfText = "<|endoftext|>"
+    /// Boilerplate: a line of at least `boilerplateMinimumLength` characters that occurs in at least
+    /// `boilerplateMinimumDocuments` documents and in at least `boilerplateMinimumShare` of them
+    /// (navigation, licence footers, "click for more") is removed from every document.
+    public var boilerplateMinimumLength = 20
+    public var boilerplateMinimumDocuments = 10
+    public var boilerplateMinimumShare = 0.01
 
     public init() {}
 
@@ -29,6 +35,8 @@ public struct DataPipeline {
         public var read = StageCounts()
         public var cleaned = StageCounts()
         public var rejectedByReason: [String: Int] = [:]
+        /// Distinct lines removed as boilerplate.
+        public var boilerplateLines = 0
         public var modifiedByStep: [String: Int] = [:]
         public var afterExactDedup = StageCounts()
         public var exactDuplicateClusters = 0
@@ -93,6 +101,10 @@ public struct DataPipeline {
                 rejects += Self.jsonLine(["source": d.location, "reason": reason, "text": d.text])
             }
         }
+        try rejects.write(to: out.appendingPathComponent("rejects.jsonl"))
+
+        progress("boilerplate lines")
+        kept = removeBoilerplate(kept, report: &result, rejects: &rejects)
         try rejects.write(to: out.appendingPathComponent("rejects.jsonl"))
 
         progress("exact dedup")
@@ -160,6 +172,38 @@ public struct DataPipeline {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(result).write(to: out.appendingPathComponent("report.json"))
         return result
+    }
+
+    /// Removes boilerplate lines (see the settings); a document left shorter than the cleaner's
+    /// minimum is rejected with that reason.
+    func removeBoilerplate(_ docs: [Document], report: inout Report, rejects: inout Data) -> [Document] {
+        var documentsWithLine: [Substring: Int] = [:]
+        for d in docs {
+            var seen = Set<Substring>()
+            for line in d.text.split(separator: "\n") where line.count >= boilerplateMinimumLength && seen.insert(line).inserted {
+                documentsWithLine[line, default: 0] += 1
+            }
+        }
+        let needed = max(boilerplateMinimumDocuments, Int((Double(docs.count) * boilerplateMinimumShare).rounded(.up)))
+        let boilerplate = Set(documentsWithLine.filter { $0.value >= needed }.keys.map(String.init))
+        report.boilerplateLines = boilerplate.count
+        guard !boilerplate.isEmpty else { return docs }
+        var kept: [Document] = []
+        report.cleaned = StageCounts()
+        for d in docs {
+            let lines = d.text.split(separator: "\n", omittingEmptySubsequences: false)
+            let remaining = lines.filter { !boilerplate.contains(String($0)) }
+            if remaining.count == lines.count { kept.append(d); report.cleaned.add(d.text); continue }
+            report.modifiedByStep["boilerplate-lines", default: 0] += 1
+            let text = remaining.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.unicodeScalars.count < cleaner.minimumCharacters {
+                report.rejectedByReason["boilerplate", default: 0] += 1
+                rejects += Self.jsonLine(["source": d.location, "reason": "boilerplate: nothing but repeated lines", "text": d.text])
+                continue
+            }
+            var c = d; c.text = text; kept.append(c); report.cleaned.add(text)
+        }
+        return kept
     }
 
     /// The document of a cluster that is kept: the longest, the first among equals.

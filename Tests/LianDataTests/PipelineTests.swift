@@ -132,3 +132,33 @@ import Testing
         }
     }
 }
+
+@Suite struct BoilerplateTests {
+    @Test func repeatedFootersAreRemovedEverywhere() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-bp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let footer = "Copyright 2024 Example Corp. All rights reserved."
+        var lines: [String] = []
+        for i in 0..<30 {
+            let body = "Document number \(i) talks about topic \(i * 7 % 13) in its own words and its own way."
+            let text = "\(body)\n\(footer)"
+            lines.append(String(decoding: try JSONSerialization.data(withJSONObject: ["text": text]), as: UTF8.self))
+        }
+        let input = directory.appendingPathComponent("docs.jsonl")
+        try lines.joined(separator: "\n").write(to: input, atomically: true, encoding: .utf8)
+        var trainer = BPETrainer(vocabularySize: 300)
+        trainer.count("Document number talks about topic")
+        let tokenizer = try trainer.train()
+        var pipeline = DataPipeline()
+        pipeline.nearDuplicates = nil
+        let out = directory.appendingPathComponent("out")
+        let report = try pipeline.run(inputs: [input.path], tokenizer: tokenizer, outputDirectory: out)
+        #expect(report.boilerplateLines == 1)
+        #expect(report.modifiedByStep["boilerplate-lines"] == 30)
+        #expect(report.cleaned.documents == 30)
+        // No shard holds the footer any more.
+        let train = try TokenShard(url: out.appendingPathComponent("train.bin"))
+        let text = tokenizer.decode((0..<train.count).map { train[$0] })
+        #expect(!text.contains("Copyright") && text.contains("Document number"))
+    }
+}
