@@ -6,8 +6,11 @@ import LianTokenizer
 /// a report of every stage. Rejected documents go to rejects.jsonl with their reason and source,
 /// duplicate clusters to duplicates.jsonl; nothing disappears silently.
 ///
-/// This version holds the documents in memory (fine for corpora of a few GB on a 24 GB machine);
-/// bounded-memory streaming is not done yet.
+/// Memory: one input file's documents at a time (cleaning), then work files on disk read back in
+/// batches; across the whole corpus only a 128-bit hash, a MinHash signature (4 bytes per
+/// permutation), a length and a location per distinct document are held, plus the count of each
+/// distinct long line (for boilerplate) and the shingles of LSH candidates. Both cores clean,
+/// sign and tokenize.
 public struct DataPipeline {
     public var reader = DocumentReader()
     public var cleaner = Cleaner()
@@ -59,106 +62,163 @@ public struct DataPipeline {
         var stage = ("", Date())
         var stageSeconds: [String: Double] = [:]
         func progress(_ name: String) {
-            if !stage.0.isEmpty { stageSeconds[stage.0] = Date().timeIntervalSince(stage.1) }
+            if !stage.0.isEmpty { stageSeconds[stage.0, default: 0] += Date().timeIntervalSince(stage.1) }
             stage = (name, Date())
             if !name.isEmpty { report(name) }
         }
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let work = out.appendingPathComponent(".work")
+        try? FileManager.default.removeItem(at: work)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
         var result = Report()
         result.inputs = try DocumentReader.files(for: inputs)
         guard let eos = tokenizer.specialTokens[endOfText] else {
             throw DataError(path: "tokenizer", "has no \(endOfText) special token to put between documents")
         }
 
-        progress("reading")
-        let documents = try reader.documents(in: inputs)
-        for d in documents { result.read.add(d.text) }
-
-        progress("cleaning")
-        // Documents are cleaned in parallel; results are gathered in input order.
-        let cleaner = self.cleaner
-        var outcomes = [(Cleaner.Outcome, [String])](repeating: (.reject(""), []), count: documents.count)
-        outcomes.withUnsafeMutableBufferPointer { buffer in
-            let results = SendablePointer(buffer.baseAddress!)
-            parallelChunks(documents.count, minChunk: 256) { range in
-                for i in range {
-                    var changed: [String] = []
-                    let outcome = cleaner.clean(documents[i].text) { changed.append($0) }
-                    results.base[i] = (outcome, changed)
+        // Pass 1, a file at a time: read, clean (in parallel), write the kept documents to a work
+        // file and the rejected ones to rejects.jsonl; count long lines for boilerplate.
+        let rejects = try JSONLWriter(out.appendingPathComponent("rejects.jsonl"))
+        let cleanedFile = try JSONLWriter(work.appendingPathComponent("cleaned.jsonl"))
+        var documentsWithLine: [UInt64: Int] = [:]
+        for file in result.inputs {
+            progress("reading")
+            let documents = try reader.documents(inFile: file)
+            for d in documents { result.read.add(d.text) }
+            progress("cleaning")
+            for (d, (outcome, changed)) in zip(documents, clean(documents)) {
+                for step in changed { result.modifiedByStep[step, default: 0] += 1 }
+                switch outcome {
+                case .keep(let text):
+                    result.cleaned.add(text)
+                    try cleanedFile.write(["text": text, "source": d.source, "line": d.line])
+                    var seen = Set<UInt64>()
+                    for line in text.split(separator: "\n") where line.count >= boilerplateMinimumLength {
+                        let h = Self.hash(line.utf8)
+                        if seen.insert(h).inserted { documentsWithLine[h, default: 0] += 1 }
+                    }
+                case .reject(let reason):
+                    result.rejectedByReason[String(reason.prefix { $0 != ":" }), default: 0] += 1
+                    try rejects.write(["source": d.location, "reason": reason, "text": d.text])
                 }
             }
         }
-        var kept: [Document] = []
-        var rejects = Data()
-        for (d, (outcome, changed)) in zip(documents, outcomes) {
-            for step in changed { result.modifiedByStep[step, default: 0] += 1 }
-            switch outcome {
-            case .keep(let text):
-                var c = d; c.text = text; kept.append(c); result.cleaned.add(text)
-            case .reject(let reason):
-                let step = String(reason.prefix { $0 != ":" })
-                result.rejectedByReason[step, default: 0] += 1
-                rejects += Self.jsonLine(["source": d.location, "reason": reason, "text": d.text])
+        try cleanedFile.close()
+        let needed = max(boilerplateMinimumDocuments, Int((Double(result.cleaned.documents) * boilerplateMinimumShare).rounded(.up)))
+        let boilerplate = Set(documentsWithLine.filter { $0.value >= needed }.keys)
+        documentsWithLine = [:]
+        result.boilerplateLines = boilerplate.count
+
+        // Pass 2: boilerplate lines out, exact duplicates out (a 128-bit hash of the text per
+        // document is all that is kept), MinHash signatures of the rest.
+        progress("boilerplate and exact dedup")
+        let uniqueFile = try JSONLWriter(work.appendingPathComponent("unique.jsonl"))
+        var seenTexts: [Hash128: String] = [:]          // hash → location of the first copy
+        var exactGroups: [String: [String]] = [:]       // first copy's location → later copies
+        var lengths: [Int] = []
+        var locations: [String] = []
+        var signatures: [[UInt32]] = []
+        let finder = nearDuplicates
+        result.cleaned = StageCounts()
+        try forEachBatch(of: work.appendingPathComponent("cleaned.jsonl")) { batch in
+            var unique: [Document] = []
+            for var d in batch {
+                if !boilerplate.isEmpty {
+                    let lines = d.text.split(separator: "\n", omittingEmptySubsequences: false)
+                    let remaining = lines.filter { !($0.count >= boilerplateMinimumLength && boilerplate.contains(Self.hash($0.utf8))) }
+                    if remaining.count != lines.count {
+                        result.modifiedByStep["boilerplate-lines", default: 0] += 1
+                        d.text = remaining.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+                        if d.text.unicodeScalars.count < cleaner.minimumCharacters {
+                            result.rejectedByReason["boilerplate", default: 0] += 1
+                            try rejects.write(["source": d.location, "reason": "boilerplate: nothing but repeated lines", "text": d.text])
+                            continue
+                        }
+                    }
+                }
+                result.cleaned.add(d.text)
+                let h = Hash128(d.text)
+                if let first = seenTexts[h] { exactGroups[first, default: []].append(d.location); continue }
+                seenTexts[h] = d.location
+                unique.append(d)
+                result.afterExactDedup.add(d.text)
+                try uniqueFile.write(["text": d.text, "source": d.source, "line": d.line])
             }
+            lengths += unique.map { $0.text.count }
+            locations += unique.map(\.location)
+            if let finder { signatures += finder.signatures(unique.map(\.text)) }
         }
-        try rejects.write(to: out.appendingPathComponent("rejects.jsonl"))
-
-        progress("boilerplate lines")
-        kept = removeBoilerplate(kept, report: &result, rejects: &rejects)
-        try rejects.write(to: out.appendingPathComponent("rejects.jsonl"))
-
-        progress("exact dedup")
-        var duplicatesLog = Data()
-        var firstIndex: [String: Int] = [:]
-        var exactPairs: [(Int, Int)] = []
-        for (i, d) in kept.enumerated() {
-            if let j = firstIndex[d.text] { exactPairs.append((j, i)) } else { firstIndex[d.text] = i }
+        try uniqueFile.close()
+        try rejects.close()
+        seenTexts = [:]
+        result.exactDuplicateClusters = exactGroups.count
+        let duplicatesLog = try JSONLWriter(out.appendingPathComponent("duplicates.jsonl"))
+        for (first, copies) in exactGroups.sorted(by: { $0.key < $1.key }) {
+            try duplicatesLog.write(["kind": "exact", "kept": first, "dropped": copies])
         }
-        let exactClusters = clusters(count: kept.count, pairs: exactPairs)
-        result.exactDuplicateClusters = exactClusters.count
-        kept = Self.keepLongest(kept, clusters: exactClusters, kind: "exact", log: &duplicatesLog)
-        for d in kept { result.afterExactDedup.add(d.text) }
 
-        var signatures: [[UInt32]] = [], shingleSets: [[UInt64]] = []
-        if let finder = nearDuplicates {
+        // Near duplicates: LSH candidates from the signatures; pass 3 reads back only the
+        // candidates' texts to verify them with exact Jaccard.
+        var dropped = Set<Int>()
+        var verifiedPairs: [(Int, Int)] = []
+        if let finder {
             progress("near dedup (MinHash, \(finder.permutations) permutations, \(finder.bands)×\(finder.rows) bands)")
             result.nearDuplicateSettings = ["threshold": finder.threshold, "permutations": Double(finder.permutations),
                                             "bands": Double(finder.bands), "rows": Double(finder.rows),
                                             "shingle": Double(finder.shingleSize)]
-            signatures = finder.signatures(kept.map(\.text))
-            shingleSets = finder.shingleSets(kept.map(\.text))
-            let nearClusters = clusters(count: kept.count, pairs: finder.similarPairs(signatures, shingleSets: shingleSets))
+            let candidates = finder.candidatePairs(signatures)
+            let involved = Set(candidates.flatMap { [$0.0, $0.1] })
+            var shingles: [Int: [UInt64]] = [:]
+            var index = 0
+            try forEachBatch(of: work.appendingPathComponent("unique.jsonl")) { batch in
+                for d in batch {
+                    if involved.contains(index) { shingles[index] = Array(Shingler.shingles(d.text, n: finder.shingleSize)).sorted() }
+                    index += 1
+                }
+            }
+            verifiedPairs = candidates.filter { NearDuplicateFinder.jaccard(shingles[$0.0]!, shingles[$0.1]!) >= finder.threshold }
+            let nearClusters = clusters(count: lengths.count, pairs: verifiedPairs)
             result.nearDuplicateClusters = nearClusters.count
-            let dropped = Self.dropped(kept, clusters: nearClusters)
-            kept = Self.keepLongest(kept, clusters: nearClusters, kind: "near", log: &duplicatesLog)
-            signatures = signatures.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
-            shingleSets = shingleSets.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
+            for cluster in nearClusters {
+                let keep = cluster.max { lengths[$0] < lengths[$1] || (lengths[$0] == lengths[$1] && $0 > $1) }!
+                for i in cluster where i != keep { dropped.insert(i) }
+                try duplicatesLog.write(["kind": "near", "kept": locations[keep], "dropped": cluster.filter { $0 != keep }.map { locations[$0] }])
+            }
+            signatures = []
         }
-        for d in kept { result.afterNearDedup.add(d.text) }
-        try duplicatesLog.write(to: out.appendingPathComponent("duplicates.jsonl"))
+        try duplicatesLog.close()
 
+        // Split the surviving documents, seeded.
         progress("splitting")
-        var order = Array(kept.indices)
+        let survivors = (0..<lengths.count).filter { !dropped.contains($0) }
+        var order = survivors
         var rng = SeededRandom(seed: seed)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-        let validationCount = kept.count > 1 ? max(1, Int((Double(kept.count) * validationFraction).rounded())) : 0
+        let validationCount = survivors.count > 1 ? max(1, Int((Double(survivors.count) * validationFraction).rounded())) : 0
         let validationSet = Set(order.prefix(validationCount))
-        // The check: no validation document is a near-duplicate of a training one.
-        if let finder = nearDuplicates, validationCount > 0 {
-            result.crossSplitNearDuplicates = finder.similarPairs(signatures, shingleSets: shingleSets)
-                .filter { validationSet.contains($0.0) != validationSet.contains($0.1) }.count
-        }
+        // The check: no near-duplicate pair has one document on each side of the split.
+        result.crossSplitNearDuplicates = verifiedPairs.filter {
+            !dropped.contains($0.0) && !dropped.contains($0.1) && validationSet.contains($0.0) != validationSet.contains($0.1)
+        }.count
 
+        // Pass 4: tokenize the survivors a batch at a time (in parallel) into the shards.
         progress("tokenizing")
         let vocabulary = tokenizer.vocabularySize
         let trainWriter = try TokenShardWriter(url: out.appendingPathComponent("train.bin"), vocabularySize: vocabulary, eos: eos)
         let validationWriter = try TokenShardWriter(url: out.appendingPathComponent("val.bin"), vocabularySize: vocabulary, eos: eos)
-        let encoded = tokenizer.encodeBatch(kept.map(\.text), threads: Parallelism.threadCount)
-        for (i, d) in kept.enumerated() {
-            if validationSet.contains(i) {
-                try validationWriter.append(document: encoded[i]); result.validation.add(d.text)
-            } else {
-                try trainWriter.append(document: encoded[i]); result.train.add(d.text)
+        var index = 0
+        try forEachBatch(of: work.appendingPathComponent("unique.jsonl")) { batch in
+            var kept: [(Int, Document)] = []
+            for d in batch { if !dropped.contains(index) { kept.append((index, d)) }; index += 1 }
+            let encoded = tokenizer.encodeBatch(kept.map(\.1.text), threads: Parallelism.threadCount)
+            for ((i, d), ids) in zip(kept, encoded) {
+                result.afterNearDedup.add(d.text)
+                if validationSet.contains(i) {
+                    try validationWriter.append(document: ids); result.validation.add(d.text)
+                } else {
+                    try trainWriter.append(document: ids); result.train.add(d.text)
+                }
             }
         }
         try trainWriter.finish(); try validationWriter.finish()
@@ -174,62 +234,117 @@ public struct DataPipeline {
         return result
     }
 
-    /// Removes boilerplate lines (see the settings); a document left shorter than the cleaner's
-    /// minimum is rejected with that reason.
-    func removeBoilerplate(_ docs: [Document], report: inout Report, rejects: inout Data) -> [Document] {
-        var documentsWithLine: [Substring: Int] = [:]
-        for d in docs {
-            var seen = Set<Substring>()
-            for line in d.text.split(separator: "\n") where line.count >= boilerplateMinimumLength && seen.insert(line).inserted {
-                documentsWithLine[line, default: 0] += 1
+    /// Cleans documents in parallel; outcomes in input order, with the steps that changed each.
+    func clean(_ documents: [Document]) -> [(Cleaner.Outcome, [String])] {
+        let cleaner = self.cleaner
+        var outcomes = [(Cleaner.Outcome, [String])](repeating: (.reject(""), []), count: documents.count)
+        outcomes.withUnsafeMutableBufferPointer { buffer in
+            let results = SendablePointer(buffer.baseAddress!)
+            parallelChunks(documents.count, minChunk: 8) { range in
+                for i in range {
+                    var changed: [String] = []
+                    let outcome = cleaner.clean(documents[i].text) { changed.append($0) }
+                    results.base[i] = (outcome, changed)
+                }
             }
         }
-        let needed = max(boilerplateMinimumDocuments, Int((Double(docs.count) * boilerplateMinimumShare).rounded(.up)))
-        let boilerplate = Set(documentsWithLine.filter { $0.value >= needed }.keys.map(String.init))
-        report.boilerplateLines = boilerplate.count
-        guard !boilerplate.isEmpty else { return docs }
-        var kept: [Document] = []
-        report.cleaned = StageCounts()
-        for d in docs {
-            let lines = d.text.split(separator: "\n", omittingEmptySubsequences: false)
-            let remaining = lines.filter { !boilerplate.contains(String($0)) }
-            if remaining.count == lines.count { kept.append(d); report.cleaned.add(d.text); continue }
-            report.modifiedByStep["boilerplate-lines", default: 0] += 1
-            let text = remaining.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-            if text.unicodeScalars.count < cleaner.minimumCharacters {
-                report.rejectedByReason["boilerplate", default: 0] += 1
-                rejects += Self.jsonLine(["source": d.location, "reason": "boilerplate: nothing but repeated lines", "text": d.text])
-                continue
+        return outcomes
+    }
+
+    /// Reads a work file back in batches of documents.
+    func forEachBatch(of url: URL, size: Int = 4096, _ body: ([Document]) throws -> Void) throws {
+        let reader = try LineReader(url)
+        var batch: [Document] = []
+        while let line = reader.next() {
+            guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any],
+                  let text = object["text"] as? String, let source = object["source"] as? String, let number = object["line"] as? Int else {
+                throw DataError(path: url.path, "work file is corrupted")
             }
-            var c = d; c.text = text; kept.append(c); report.cleaned.add(text)
+            batch.append(Document(text: text, source: source, line: number))
+            if batch.count == size { try body(batch); batch = [] }
         }
-        return kept
+        if !batch.isEmpty { try body(batch) }
     }
 
-    /// The document of a cluster that is kept: the longest, the first among equals.
-    static func keeper(_ docs: [Document], _ cluster: [Int]) -> Int {
-        cluster.max { docs[$0].text.count < docs[$1].text.count || (docs[$0].text.count == docs[$1].text.count && $0 > $1) }!
-    }
-
-    /// The indices `keepLongest` drops.
-    static func dropped(_ docs: [Document], clusters: [[Int]]) -> Set<Int> {
-        var drop = Set<Int>()
-        for cluster in clusters { let keep = keeper(docs, cluster); for i in cluster where i != keep { drop.insert(i) } }
-        return drop
-    }
-
-    /// Keeps the longest document of each cluster (the first among equals) and logs the cluster.
-    static func keepLongest(_ docs: [Document], clusters: [[Int]], kind: String, log: inout Data) -> [Document] {
-        let drop = dropped(docs, clusters: clusters)
-        for cluster in clusters {
-            let keep = keeper(docs, cluster)
-            log += jsonLine(["kind": kind, "kept": docs[keep].location, "dropped": cluster.filter { $0 != keep }.map { docs[$0].location },
-                             "example": String(docs[keep].text.prefix(80))])
-        }
-        return docs.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+    /// FNV-1a of bytes.
+    static func hash<S: Sequence>(_ bytes: S) -> UInt64 where S.Element == UInt8 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return h
     }
 
     static func jsonLine(_ object: [String: Any]) -> Data {
         ((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()) + Data("\n".utf8)
+    }
+}
+
+/// A 128-bit text hash (two independent FNV-style hashes) for exact deduplication: storing it
+/// instead of the text keeps memory per document constant; a collision is ~2⁻¹²⁸.
+struct Hash128: Hashable {
+    let a: UInt64, b: UInt64
+    init(_ text: String) {
+        var x: UInt64 = 0xCBF2_9CE4_8422_2325, y: UInt64 = 0x6C62_272E_07BB_0142
+        for byte in text.utf8 {
+            x = (x ^ UInt64(byte)) &* 0x100_0000_01B3
+            y = (y &+ UInt64(byte)) &* 0x9E37_79B9_7F4A_7C15
+            y ^= y >> 29
+        }
+        a = x; b = y
+    }
+}
+
+/// Appends JSON objects as lines to a file, buffered.
+final class JSONLWriter {
+    let handle: FileHandle
+    let url: URL
+    private var buffer = Data()
+
+    init(_ url: URL) throws {
+        self.url = url
+        guard FileManager.default.createFile(atPath: url.path, contents: nil), let h = FileHandle(forWritingAtPath: url.path) else {
+            throw DataError(path: url.path, "cannot create the file")
+        }
+        handle = h
+    }
+
+    func write(_ object: [String: Any]) throws {
+        buffer += DataPipeline.jsonLine(object)
+        if buffer.count > 1 << 20 { try handle.write(contentsOf: buffer); buffer.removeAll(keepingCapacity: true) }
+    }
+
+    func close() throws {
+        try handle.write(contentsOf: buffer)
+        buffer = Data()
+        try handle.close()
+    }
+}
+
+/// Reads a file line by line in 1 MiB blocks.
+final class LineReader {
+    let handle: FileHandle
+    private var buffer = Data()
+    private var finished = false
+
+    init(_ url: URL) throws {
+        guard let h = FileHandle(forReadingAtPath: url.path) else { throw DataError(path: url.path, "cannot open") }
+        handle = h
+    }
+
+    func next() -> Data? {
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = buffer[buffer.startIndex..<newline]
+                buffer = buffer[(newline + 1)...]
+                if line.isEmpty { continue }
+                return Data(line)
+            }
+            if finished {
+                if buffer.isEmpty { return nil }
+                defer { buffer = Data() }
+                return Data(buffer)
+            }
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { finished = true } else { buffer = Data(buffer) + chunk }
+        }
     }
 }

@@ -85,11 +85,9 @@ public struct NearDuplicateFinder: Sendable {
         return Double(equal) / Double(max(1, a.count))
     }
 
-    /// Pairs (i < j) whose signatures share a band and whose shingle sets (sorted, from
-    /// `shingleSets`) have Jaccard similarity ≥ threshold.
-    public func similarPairs(_ signatures: [[UInt32]], shingleSets: [[UInt64]]) -> [(Int, Int)] {
-        var checked = Set<UInt64>()
-        var pairs: [(Int, Int)] = []
+    /// Pairs (i < j) whose signatures share at least one band: the candidates to verify.
+    public func candidatePairs(_ signatures: [[UInt32]]) -> [(Int, Int)] {
+        var pairs = Set<UInt64>()
         for band in 0..<bands {
             var buckets: [UInt64: [Int32]] = [:]
             for (i, sig) in signatures.enumerated() {
@@ -99,15 +97,17 @@ public struct NearDuplicateFinder: Sendable {
             }
             for members in buckets.values where members.count > 1 {
                 for x in 0..<members.count {
-                    for y in (x + 1)..<members.count {
-                        let (i, j) = (Int(members[x]), Int(members[y]))
-                        guard checked.insert(UInt64(i) << 32 | UInt64(j)).inserted else { continue }
-                        if Self.jaccard(shingleSets[i], shingleSets[j]) >= threshold { pairs.append((i, j)) }
-                    }
+                    for y in (x + 1)..<members.count { pairs.insert(UInt64(members[x]) << 32 | UInt64(members[y])) }
                 }
             }
         }
-        return pairs.sorted { $0 < $1 }
+        return pairs.map { (Int($0 >> 32), Int($0 & 0xFFFF_FFFF)) }.sorted { $0 < $1 }
+    }
+
+    /// Pairs (i < j) whose signatures share a band and whose shingle sets (sorted, from
+    /// `shingleSets`) have Jaccard similarity ≥ threshold.
+    public func similarPairs(_ signatures: [[UInt32]], shingleSets: [[UInt64]]) -> [(Int, Int)] {
+        candidatePairs(signatures).filter { Self.jaccard(shingleSets[$0.0], shingleSets[$0.1]) >= threshold }
     }
 
     /// The sorted shingle sets of many texts.
