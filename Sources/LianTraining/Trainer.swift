@@ -1,0 +1,238 @@
+import Foundation
+import LianData
+import LianKernels
+import LianNN
+import LianOptim
+import LianTensor
+
+/// One line of metrics.jsonl.
+public struct TrainingMetric: Codable, Equatable, Sendable {
+    public var step: Int
+    public var tokens: Int
+    public var loss: Float?
+    public var validationLoss: Float?
+    public var validationBitsPerByte: Double?
+    public var learningRate: Float
+    public var gradientNorm: Float?
+    public var skipped: Bool
+    public var seconds: Double
+}
+
+/// What a checkpoint holds beside the model: everything needed to continue exactly.
+struct TrainerState: Codable {
+    var step: Int
+    var loader: BatchLoader.Position
+    var dropout: SeededRandom
+    var config: TrainingConfig
+    var metrics: [TrainingMetric]
+    var bestValidationLoss: Float?
+    var consecutiveSkips: Int
+}
+
+/// The training loop: AdamW with decay on ≥ 2-D weights, warmup + cosine (or WSD), gradient
+/// accumulation, global-norm clipping, periodic evaluation and checkpoints. Seeded: the same config
+/// gives the same run, and a run resumed from a checkpoint continues bit for bit.
+public final class Trainer {
+    public let config: TrainingConfig
+    public let model: GPT2
+    let optimizer: AdamW
+    let loader: BatchLoader
+    let validationShard: TokenShard?
+    let tokenizerFile: URL?
+    var dropout: DropoutSource
+    public private(set) var step = 0
+    public private(set) var metrics: [TrainingMetric] = []
+    var bestValidationLoss: Float?
+    var consecutiveSkips = 0
+    let bytesPerToken: Double?
+    let start = Date()
+
+    /// Called after every step with the newest metric; return false to stop (a checkpoint is written).
+    public var onStep: ((TrainingMetric) -> Bool)?
+
+    /// A fresh run.
+    public convenience init(config: TrainingConfig, tokenizerFile: URL? = nil) throws {
+        try config.validate()
+        let model = try GPT2(config.model, seed: config.seed)
+        try self.init(config: config, model: model, state: nil, optimizerState: nil, tokenizerFile: tokenizerFile)
+    }
+
+    /// Continues the run whose checkpoint folder is `checkpoint`.
+    public static func resume(from checkpoint: URL) throws -> Trainer {
+        let stateURL = checkpoint.appendingPathComponent("trainer_state.json")
+        let state: TrainerState
+        do { state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL)) } catch {
+            throw TrainingError(path: stateURL.path, "is missing or not a Lian trainer state (\(error.localizedDescription)); is \(checkpoint.path) a checkpoint folder?")
+        }
+        let loaded: any LanguageModel
+        do { loaded = try HuggingFaceFolder.loadModel(from: checkpoint) } catch let e as ModelError { throw TrainingError(path: e.path, e.message) }
+        guard let model = loaded as? GPT2, model.config == state.config.model else {
+            throw TrainingError(path: checkpoint.path, "the model in the checkpoint does not match its trainer state's configuration")
+        }
+        let tokenizer = checkpoint.appendingPathComponent("tokenizer.json")
+        return try Trainer(config: state.config, model: model, state: state,
+                           optimizerState: checkpoint.appendingPathComponent("optimizer.safetensors"),
+                           tokenizerFile: FileManager.default.fileExists(atPath: tokenizer.path) ? tokenizer : nil)
+    }
+
+    init(config: TrainingConfig, model: GPT2, state: TrainerState?, optimizerState: URL?, tokenizerFile: URL?) throws {
+        self.config = config
+        self.model = model
+        self.tokenizerFile = tokenizerFile
+        optimizer = AdamW(beta1: config.beta1, beta2: config.beta2, eps: 1e-8, weightDecay: config.weightDecay)
+        let dataDirectory = URL(fileURLWithPath: config.data)
+        let train: TokenShard
+        do {
+            train = try TokenShard(url: dataDirectory.appendingPathComponent("train.bin"))
+            let val = dataDirectory.appendingPathComponent("val.bin")
+            validationShard = FileManager.default.fileExists(atPath: val.path) ? try TokenShard(url: val) : nil
+        } catch let e as DataError { throw TrainingError(path: e.path, e.message) }
+        guard train.vocabularySize <= config.model.vocabSize else {
+            throw TrainingError(path: train.path, "was tokenized with a vocabulary of \(train.vocabularySize), larger than the model's \(config.model.vocabSize)")
+        }
+        do {
+            loader = try BatchLoader(shards: [train], batchSize: config.batchSize, context: config.context, seed: config.seed)
+        } catch let e as DataError { throw TrainingError(path: e.path, e.message) }
+        dropout = DropoutSource(seed: config.seed ^ 0xD20F)
+        // Bytes per validation token, for bits per byte (needs the tokenizer to know the bytes).
+        if let tokenizerFile, let validationShard, let tok = try? LianTokenizerBridge.bytesPerToken(tokenizerFile, validationShard) {
+            bytesPerToken = tok
+        } else {
+            bytesPerToken = nil
+        }
+        if let state {
+            step = state.step
+            loader.restore(state.loader)
+            dropout.rng = state.dropout
+            metrics = state.metrics
+            bestValidationLoss = state.bestValidationLoss
+            consecutiveSkips = state.consecutiveSkips
+            if let optimizerState {
+                do { try optimizer.loadState(from: optimizerState, parameters: model.trainableParameters) } catch {
+                    throw TrainingError(path: optimizerState.path, "cannot restore the optimizer: \(error)")
+                }
+            }
+        }
+    }
+
+    /// Trains until `config.steps` (or until `onStep` says stop), then writes a final checkpoint.
+    @discardableResult
+    public func run() throws -> URL? {
+        var last: URL?
+        while step < config.steps {
+            _ = try trainStep()
+            var stop = false
+            if step % config.evalInterval == 0 || step == config.steps { metrics[metrics.count - 1] = evaluate(into: metrics.last!) }
+            try appendMetric(metrics.last!)
+            if let onStep, !onStep(metrics.last!) { stop = true }
+            if step % config.checkpointInterval == 0 || step == config.steps || stop { last = try saveCheckpoint() }
+            if stop { break }
+        }
+        return last
+    }
+
+    /// One optimizer step over `accumulation` micro-batches. A non-finite loss or gradient skips
+    /// the update; five in a row stop the run with a diagnosis.
+    func trainStep() throws -> TrainingMetric {
+        let parameters = model.trainableParameters
+        model.zeroGrad()
+        var lossSum: Float = 0
+        for _ in 0..<config.accumulation {
+            let (x, y) = loader.next()
+            let ids = IndexTensor(shape: [config.batchSize, config.context], values: x)
+            let targets = IndexTensor(shape: [config.batchSize, config.context], values: y)
+            let loss = model.loss(ids, targets: targets, dropout: dropout)
+            lossSum += loss.item
+            (config.accumulation == 1 ? loss : loss.scaled(by: 1 / Float(config.accumulation))).backward()
+        }
+        let loss = lossSum / Float(config.accumulation)
+        let learningRate = config.learningRateSchedule.rate(at: step)
+        let norm = gradientNorm(parameters)
+        var skipped = false
+        if !loss.isFinite || !norm.isFinite {
+            skipped = true
+            consecutiveSkips += 1
+            if consecutiveSkips >= 5 {
+                throw TrainingError(path: config.out, "\(consecutiveSkips) steps in a row had a non-finite loss or gradient (last loss \(loss), gradient norm \(norm)) at step \(step), learning rate \(learningRate), data batch \(loader.position.batches); lower learning_rate or check the data")
+            }
+        } else {
+            consecutiveSkips = 0
+            clipGradientNorm(parameters, maxNorm: config.gradientClip)
+            optimizer.step(parameters, learningRate: Double(learningRate))
+        }
+        model.zeroGrad()
+        step += 1
+        let metric = TrainingMetric(step: step, tokens: step * config.batchSize * config.context * config.accumulation,
+                                    loss: loss, validationLoss: nil, validationBitsPerByte: nil, learningRate: learningRate,
+                                    gradientNorm: norm, skipped: skipped, seconds: Date().timeIntervalSince(start))
+        metrics.append(metric)
+        return metric
+    }
+
+    /// Mean validation loss over `evalBatches` fixed batches (the same ones every time).
+    func evaluate(into metric: TrainingMetric) -> TrainingMetric {
+        guard let validationShard, let val = try? BatchLoader(shards: [validationShard], batchSize: config.batchSize,
+                                                                   context: config.context, seed: 1) else { return metric }
+        var total: Float = 0
+        withNoGrad {
+            for _ in 0..<config.evalBatches {
+                let (x, y) = val.next()
+                total += model.loss(IndexTensor(shape: [config.batchSize, config.context], values: x),
+                                    targets: IndexTensor(shape: [config.batchSize, config.context], values: y)).item
+            }
+        }
+        var m = metric
+        m.validationLoss = total / Float(config.evalBatches)
+        if let bytesPerToken { m.validationBitsPerByte = Double(m.validationLoss!) / log(2) / bytesPerToken }
+        return m
+    }
+
+    func appendMetric(_ metric: TrainingMetric) throws {
+        let url = URL(fileURLWithPath: config.out).appendingPathComponent("metrics.jsonl")
+        try FileManager.default.createDirectory(atPath: config.out, withIntermediateDirectories: true)
+        var line = try JSONEncoder().encode(metric)
+        line.append(0x0A)
+        if let handle = FileHandle(forWritingAtPath: url.path) {
+            try handle.seekToEnd(); try handle.write(contentsOf: line); try handle.close()
+        } else {
+            try line.write(to: url)
+        }
+    }
+
+    /// Writes out/checkpoint-STEP (model as a Hugging Face folder, tokenizer.json, optimizer
+    /// state, trainer state) into a temporary folder, then renames it into place; keeps the last
+    /// `keepCheckpoints` and the best by validation loss.
+    @discardableResult
+    public func saveCheckpoint() throws -> URL {
+        let out = URL(fileURLWithPath: config.out)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let name = String(format: "checkpoint-%08d", step)
+        let final = out.appendingPathComponent(name)
+        let temporary = out.appendingPathComponent(".\(name).partial")
+        try? FileManager.default.removeItem(at: temporary)
+        try HuggingFaceFolder.save(model, to: temporary)
+        if let tokenizerFile { try FileManager.default.copyItem(at: tokenizerFile, to: temporary.appendingPathComponent("tokenizer.json")) }
+        try optimizer.saveState(to: temporary.appendingPathComponent("optimizer.safetensors"))
+        if let v = metrics.last?.validationLoss, bestValidationLoss == nil || v < bestValidationLoss! { bestValidationLoss = v }
+        let state = TrainerState(step: step, loader: loader.position, dropout: dropout.rng, config: config, metrics: metrics,
+                                 bestValidationLoss: bestValidationLoss, consecutiveSkips: consecutiveSkips)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(state), to: temporary.appendingPathComponent("trainer_state.json"))
+        try? FileManager.default.removeItem(at: final)
+        try FileManager.default.moveItem(at: temporary, to: final)
+        try pruneCheckpoints(in: out)
+        return final
+    }
+
+    func pruneCheckpoints(in out: URL) throws {
+        let names = (try FileManager.default.contentsOfDirectory(atPath: out.path)).filter { $0.hasPrefix("checkpoint-") }.sorted()
+        guard names.count > config.keepCheckpoints else { return }
+        // The best checkpoint: the one whose step had the lowest validation loss.
+        let best = metrics.filter { $0.validationLoss != nil }.min { $0.validationLoss! < $1.validationLoss! }
+            .map { String(format: "checkpoint-%08d", $0.step) }
+        for name in names.dropLast(config.keepCheckpoints) where name != best {
+            try FileManager.default.removeItem(at: out.appendingPathComponent(name))
+        }
+    }
+}
