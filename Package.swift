@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "LianData", targets: ["LianData"]),
         .library(name: "LianNN", targets: ["LianNN"]),
         .library(name: "LianTraining", targets: ["LianTraining"]),
+        .library(name: "LianGeneration", targets: ["LianGeneration"]),
         .library(name: "LianOptim", targets: ["LianOptim"]),
         .executable(name: "lian", targets: ["lian"]),
     ],
@@ -40,11 +41,12 @@ let package = Package(
         .target(name: "LianData", dependencies: ["LianKernels", "LianTokenizer"], swiftSettings: optimizedNativeCodegen),
         .target(name: "LianNN", dependencies: ["LianTensor"], swiftSettings: optimizedNativeCodegen),
         .target(name: "LianOptim", dependencies: ["LianNN"], swiftSettings: optimizedNativeCodegen),
+        .target(name: "LianGeneration", dependencies: ["LianNN", "LianTokenizer"], swiftSettings: optimizedNativeCodegen),
         .target(name: "LianTraining", dependencies: ["LianNN", "LianOptim", "LianData", "LianTokenizer"], swiftSettings: optimizedNativeCodegen),
         .target(
             name: "LianCLI",
             dependencies: [
-                "LianKernels", "LianTensor", "LianNN", "LianOptim", "LianTokenizer", "LianData", "LianTraining",
+                "LianKernels", "LianTensor", "LianNN", "LianOptim", "LianTokenizer", "LianData", "LianTraining", "LianGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeCodegen
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "LianTensorTests", dependencies: ["LianTensor", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianTokenizerTests", dependencies: ["LianTokenizer", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianDataTests", dependencies: ["LianData", "LianTestSupport"], swiftSettings: nativeCodegen),
+        .testTarget(name: "LianGenerationTests", dependencies: ["LianGeneration", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianTrainingTests", dependencies: ["LianTraining", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianNNTests", dependencies: ["LianNN", "LianOptim", "LianTestSupport"], swiftSettings: nativeCodegen),
     ]

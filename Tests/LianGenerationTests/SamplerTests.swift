@@ -1,0 +1,66 @@
+import Foundation
+import LianGeneration
+import LianKernels
+import LianNN
+import LianTokenizer
+import Testing
+
+@Suite struct SamplerTests {
+    let logits: [Float] = [2.0, 1.0, 0.5, 3.0, -1.0, 0.0, 2.5, 1.5]
+
+    @Test func temperatureZeroIsGreedy() {
+        var rng = SeededRandom(seed: 1)
+        for _ in 0..<100 { #expect(Sampler.sample(logits, settings: .greedy, previous: [], rng: &rng) == 3) }
+    }
+
+    @Test func topKNeverLeavesTheK() {
+        var rng = SeededRandom(seed: 2)
+        let allowed: Set<Int32> = [3, 6, 0]   // the three largest logits
+        for _ in 0..<5000 {
+            let id = Sampler.sample(logits, settings: SamplingSettings(temperature: 1.5, topK: 3, topP: nil), previous: [], rng: &rng)
+            #expect(allowed.contains(id), "top-3 sampled \(id)")
+        }
+    }
+
+    @Test func frequenciesFollowTheSoftmax() {
+        var rng = SeededRandom(seed: 3)
+        var counts = [Int](repeating: 0, count: logits.count)
+        let n = 40_000
+        for _ in 0..<n { counts[Int(Sampler.sample(logits, settings: SamplingSettings(temperature: 1, topK: nil, topP: nil), previous: [], rng: &rng))] += 1 }
+        let z = logits.map { exp(Double($0)) }.reduce(0, +)
+        for (i, c) in counts.enumerated() {
+            let p = exp(Double(logits[i])) / z
+            let sd = (p * (1 - p) / Double(n)).squareRoot()
+            #expect(abs(Double(c) / Double(n) - p) < 5 * sd + 1e-4, "token \(i): \(Double(c) / Double(n)) vs \(p)")
+        }
+    }
+
+    @Test func topPKeepsTheSmallestNucleus() {
+        var rng = SeededRandom(seed: 4)
+        // Softmax of [10, 9, 0, 0]: the first two hold > 99.9%; top-p 0.5 keeps only the first.
+        for _ in 0..<1000 {
+            #expect(Sampler.sample([10, 9, 0, 0], settings: SamplingSettings(temperature: 1, topK: nil, topP: 0.5), previous: [], rng: &rng) == 0)
+        }
+    }
+
+    @Test func repetitionPenaltyDemotesSeenTokens() {
+        var rng = SeededRandom(seed: 5)
+        #expect(Sampler.sample([2.0, 1.9], settings: SamplingSettings(temperature: 0, topK: nil, topP: nil, repetitionPenalty: 1.5), previous: [0], rng: &rng) == 1)
+    }
+
+    @Test func generationIsSeededAndStops() throws {
+        var trainer = BPETrainer(vocabularySize: 300, preTokenizer: .gpt2)
+        trainer.count("hello world, hello there. the end.")
+        let tokenizer = try trainer.train()
+        let model = try GPT2(GPT2Config(vocabSize: 300, contextLength: 16, width: 16, layers: 1, heads: 2), seed: 9)
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        var streamed = ""
+        let a = generator.generate(prompt: "hello", maxTokens: 20, settings: SamplingSettings(), seed: 7) { streamed += $0 }
+        let b = generator.generate(prompt: "hello", maxTokens: 20, settings: SamplingSettings(), seed: 7)
+        #expect(a == b && a.count <= 20)
+        #expect(streamed == tokenizer.decode(a.filter { $0 != 0 }))
+        let greedy1 = generator.generate(prompt: "hello", maxTokens: 20, settings: .greedy, seed: 1)
+        let greedy2 = generator.generate(prompt: "hello", maxTokens: 20, settings: .greedy, seed: 2)
+        #expect(greedy1 == greedy2, "greedy does not depend on the seed")
+    }
+}
