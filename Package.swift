@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "LianTensorTests", dependencies: ["LianTensor", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianTokenizerTests", dependencies: ["LianTokenizer", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianDataTests", dependencies: ["LianData", "LianTestSupport"], swiftSettings: nativeCodegen),
-        .testTarget(name: "LianGenerationTests", dependencies: ["LianGeneration", "LianTestSupport"], swiftSettings: nativeCodegen),
+        .testTarget(name: "LianGenerationTests", dependencies: ["LianGeneration", "LianTestSupport", "LianTensor"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianTrainingTests", dependencies: ["LianTraining", "LianTestSupport"], swiftSettings: nativeCodegen),
         .testTarget(name: "LianNNTests", dependencies: ["LianNN", "LianOptim", "LianTestSupport"], swiftSettings: nativeCodegen),
     ]

@@ -2,6 +2,7 @@ import Foundation
 import LianGeneration
 import LianKernels
 import LianNN
+import LianTensor
 import LianTokenizer
 import Testing
 
@@ -62,5 +63,32 @@ import Testing
         let greedy1 = generator.generate(prompt: "hello", maxTokens: 20, settings: .greedy, seed: 1)
         let greedy2 = generator.generate(prompt: "hello", maxTokens: 20, settings: .greedy, seed: 2)
         #expect(greedy1 == greedy2, "greedy does not depend on the seed")
+    }
+}
+
+@Suite struct KVCacheTests {
+    @Test func cachedLogitsEqualTheFullForwardPass() throws {
+        let model = try GPT2(GPT2Config(vocabSize: 97, contextLength: 24, width: 32, layers: 2, heads: 4), seed: 3)
+        let ids: [Int32] = (0..<20).map { Int32(($0 * 7 + 3) % 97) }
+        let full = withNoGrad { model(IndexTensor(shape: [1, ids.count], values: ids)) }.scalars
+        let cache = GPT2KVCache(model: model)
+        for (t, id) in ids.enumerated() {
+            let step = cache.step(id)
+            let reference = Array(full[(t * 97)..<((t + 1) * 97)])
+            let worst = zip(step, reference).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-4, "position \(t): largest difference \(worst)")
+        }
+    }
+
+    @Test func greedyWithTheCacheEqualsGreedyWithout() throws {
+        var trainer = BPETrainer(vocabularySize: 300, preTokenizer: .gpt2)
+        trainer.count("hello world, hello there. the end.")
+        let tokenizer = try trainer.train()
+        let model = try GPT2(GPT2Config(vocabSize: 300, contextLength: 16, width: 16, layers: 2, heads: 2), seed: 11)
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        // Within the 16-token context (beyond it the two slide their windows differently).
+        let cached = generator.generate(prompt: "hello", maxTokens: 10, settings: .greedy, seed: 1, useCache: true)
+        let uncached = generator.generate(prompt: "hello", maxTokens: 10, settings: .greedy, seed: 1, useCache: false)
+        #expect(cached == uncached)
     }
 }
