@@ -54,14 +54,15 @@ struct QuickstartCommand: ParsableCommand {
                                     data: dataURL.path, out: outURL.appendingPathComponent("run").path)
         config.batchSize = 16; config.context = 128; config.learningRate = 2e-3; config.minimumLearningRate = 2e-4
         config.warmupSteps = 30; config.evalBatches = 8
+        // The first steps are slow (buffers and threads warm up): time steps 3 to 8 only.
         var probe = config
-        probe.steps = 4; probe.out = outURL.appendingPathComponent(".probe").path; probe.checkpointInterval = 1000; probe.evalInterval = 1000
+        probe.steps = 8; probe.out = outURL.appendingPathComponent(".probe").path; probe.checkpointInterval = 1000; probe.evalInterval = 1000
         let probeTrainer = try Trainer(config: probe, tokenizerFile: tokenizerURL)
-        let t0 = Date()
-        probeTrainer.onStep = { $0.step < 4 }
+        var stamps: [Date] = []
+        probeTrainer.onStep = { stamps.append(Date()); return $0.step < 8 }
         _ = try? probeTrainer.run()
         try? FileManager.default.removeItem(atPath: probe.out)
-        let secondsPerStep = Date().timeIntervalSince(t0) / 4
+        let secondsPerStep = stamps.count >= 8 ? stamps[7].timeIntervalSince(stamps[2]) / 5 : 1
         config.steps = max(50, Int(minutes * 60 / secondsPerStep * 0.95))
         config.evalInterval = max(10, config.steps / 10)
         config.checkpointInterval = max(50, config.steps / 4)
