@@ -26,6 +26,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private let generation = Atomic<Int>(0)
+    private let started = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let condition = NSCondition()
     private let currentLock = NSLock()
@@ -41,6 +42,8 @@ final class WorkerPool: @unchecked Sendable {
             thread.stackSize = 4 << 20
             thread.start()
         }
+        // Return only once every worker is waiting, so the first region is shared too.
+        while started.load(ordering: .acquiring) < workers { lian_spin_pause() }
     }
 
     /// Runs body(0..<count) on the caller and the workers; returns when every iteration is done.
@@ -85,6 +88,7 @@ final class WorkerPool: @unchecked Sendable {
     private func workerLoop() {
         ThreadRole.insideRegion = true
         var seen = generation.load(ordering: .sequentiallyConsistent)
+        started.add(1, ordering: .releasing)
         while true {
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
