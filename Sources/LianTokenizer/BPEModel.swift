@@ -18,8 +18,6 @@ public struct BPEModel: Sendable {
     let byteIDs: [Int32]
     public let ignoreMerges: Bool
 
-    struct MergePair: Hashable, Sendable { let left: Int32, right: Int32 }
-
     /// Builds the model from token byte strings (index = id; nil for ids that are not BPE tokens,
     /// such as special tokens) and merges as pairs of ids in rank order.
     init(tokenBytes: [[UInt8]], merges: [(Int32, Int32)], ignoreMerges: Bool, path: String) throws {
@@ -35,15 +33,16 @@ public struct BPEModel: Sendable {
             byteIDs[b] = id
         }
         self.byteIDs = byteIDs
-        var table: [MergePair: (rank: Int32, merged: Int32)] = [:]
+        // A pair listed twice keeps its first (lowest) rank.
+        var table: [UInt64: (rank: Int32, merged: Int32)] = [:]
         for (rank, (l, r)) in merges.enumerated() {
             guard let merged = ids[tokenBytes[Int(l)] + tokenBytes[Int(r)]] else {
                 throw TokenizerError(path: path, "merge \(rank) joins two tokens whose concatenation is not in the vocabulary")
             }
-            let pair = MergePair(left: l, right: r)
-            if table[pair] == nil { table[pair] = (Int32(rank), merged) }
+            let key = MergeTable.key(l, r)
+            if table[key] == nil { table[key] = (Int32(rank), merged) }
         }
-        self.mergeTable = MergeTable(table.map { (UInt64(UInt32($0.key.left)) << 32 | UInt64(UInt32($0.key.right)), $0.value) })
+        self.mergeTable = MergeTable(table.map { ($0.key, $0.value) })
         self.mergeList = merges
         self.ignoreMerges = ignoreMerges
     }
@@ -108,8 +107,12 @@ struct MergeTable: Sendable {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 29) & mask
     }
 
+    @inline(__always) static func key(_ left: Int32, _ right: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+    }
+
     @inline(__always) func find(_ left: Int32, _ right: Int32) -> (rank: Int32, merged: Int32)? {
-        let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+        let key = Self.key(left, right)
         var slot = Self.slot(key, mask)
         while true {
             let k = keys[slot]
