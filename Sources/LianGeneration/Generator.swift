@@ -5,8 +5,8 @@ import LianTensor
 import LianTokenizer
 
 /// Text generation: encode the prompt, then sample one token at a time, streaming text out through
-/// a UTF-8-safe decoder. GPT-2 models decode incrementally with a key/value cache; other models
-/// (and `useCache: false`) recompute the last `contextLength` tokens each step.
+/// a UTF-8-safe decoder. GPT-2 and LLaMA models decode incrementally with a key/value cache; with
+/// `useCache: false` each step recomputes the last `contextLength` tokens.
 public struct Generator {
     public let model: any LanguageModel
     public let tokenizer: BPETokenizer
@@ -15,9 +15,9 @@ public struct Generator {
         self.model = model; self.tokenizer = tokenizer
     }
 
-    /// Generates up to `maxTokens` tokens after `prompt`; stops at the end-of-text token or when
-    /// the text produced so far ends with one of `stop`. `emit` receives text as it is produced
-    /// (never a broken character). Returns the generated ids.
+    /// Generates up to `maxTokens` tokens after `prompt`; stops at the end-of-text token or at the
+    /// first of the `stop` strings, which is not emitted (nor anything after it). `emit` receives
+    /// text as it is produced (never a broken character). Returns the generated ids.
     @discardableResult
     public func generate(prompt: String, maxTokens: Int, settings: SamplingSettings, seed: UInt64,
                          stop: [String] = [], endOfText: String = "<|endoftext|>", useCache: Bool = true,
@@ -27,10 +27,10 @@ public struct Generator {
         let promptCount = ids.count
         var rng = SeededRandom(seed: seed)
         let stream = StreamingDecoder(tokenizer)
-        var produced = ""
+        var stops = StopStrings(stop)
         // With a cache, the prompt is fed token by token and each new token once; when the context
         // is full the cache is rebuilt from the last half of the window.
-        var cache: GPT2KVCache? = useCache ? (model as? GPT2).map { GPT2KVCache(model: $0) } : nil
+        var cache: (any KVCache)? = useCache ? makeKVCache(for: model) : nil
         var cachedLogits: [Float] = []
         if let c = cache { for id in ids.suffix(model.contextLength) { cachedLogits = c.step(id) } }
         for _ in 0..<maxTokens {
@@ -48,20 +48,18 @@ public struct Generator {
             if let eos = tokenizer.specialTokens[endOfText], next == eos { break }
             ids.append(next)
             if let c = cache {
-                if c.isFull, let gpt2 = model as? GPT2 {
-                    let fresh = GPT2KVCache(model: gpt2)
+                if c.isFull, let fresh = makeKVCache(for: model) {
                     for id in ids.suffix(model.contextLength / 2 + 1) { cachedLogits = fresh.step(id) }
                     cache = fresh
                 } else {
                     cachedLogits = c.step(next)
                 }
             }
-            let text = stream.add(next)
-            produced += text
-            emit(text)
-            if stop.contains(where: { produced.hasSuffix($0) }) { break }
+            emit(stops.add(stream.add(next)))
+            if stops.stopped { break }
         }
-        emit(stream.finish())
+        emit(stops.add(stream.finish()))
+        emit(stops.finish())
         return Array(ids[promptCount...])
     }
 }

@@ -67,28 +67,78 @@ import Testing
 }
 
 @Suite struct KVCacheTests {
-    @Test func cachedLogitsEqualTheFullForwardPass() throws {
-        let model = try GPT2(GPT2Config(vocabSize: 97, contextLength: 24, width: 32, layers: 2, heads: 4), seed: 3)
+    static func models(vocabulary: Int = 97) throws -> [any LanguageModel] {
+        [try GPT2(GPT2Config(vocabSize: vocabulary, contextLength: 24, width: 32, layers: 2, heads: 4), seed: 3),
+         // Grouped-query: 4 query heads share 2 key/value heads.
+         try Llama(LlamaConfig(vocabSize: vocabulary, width: 32, mlpSize: 48, layers: 2, heads: 4, kvHeads: 2, contextLength: 24), seed: 3)]
+    }
+
+    @Test(arguments: [0, 1]) func cachedLogitsEqualTheFullForwardPass(_ which: Int) throws {
+        let model = try Self.models()[which]
         let ids: [Int32] = (0..<20).map { Int32(($0 * 7 + 3) % 97) }
         let full = withNoGrad { model(IndexTensor(shape: [1, ids.count], values: ids)) }.scalars
-        let cache = GPT2KVCache(model: model)
+        let cache = try #require(makeKVCache(for: model))
         for (t, id) in ids.enumerated() {
             let step = cache.step(id)
             let reference = Array(full[(t * 97)..<((t + 1) * 97)])
             let worst = zip(step, reference).map { abs($0 - $1) }.max()!
-            #expect(worst < 1e-4, "position \(t): largest difference \(worst)")
+            #expect(worst < 1e-4, "\(model.configuration.modelType) position \(t): largest difference \(worst)")
         }
     }
 
-    @Test func greedyWithTheCacheEqualsGreedyWithout() throws {
+    @Test(arguments: [0, 1]) func greedyWithTheCacheEqualsGreedyWithout(_ which: Int) throws {
         var trainer = BPETrainer(vocabularySize: 300, preTokenizer: .gpt2)
         trainer.count("hello world, hello there. the end.")
         let tokenizer = try trainer.train()
-        let model = try GPT2(GPT2Config(vocabSize: 300, contextLength: 16, width: 16, layers: 2, heads: 2), seed: 11)
+        let model = try Self.models(vocabulary: 300)[which]
         let generator = Generator(model: model, tokenizer: tokenizer)
-        // Within the 16-token context (beyond it the two slide their windows differently).
-        let cached = generator.generate(prompt: "hello", maxTokens: 10, settings: .greedy, seed: 1, useCache: true)
-        let uncached = generator.generate(prompt: "hello", maxTokens: 10, settings: .greedy, seed: 1, useCache: false)
+        // Within the 24-token context (beyond it the two slide their windows differently).
+        let cached = generator.generate(prompt: "hello", maxTokens: 15, settings: .greedy, seed: 1, useCache: true)
+        let uncached = generator.generate(prompt: "hello", maxTokens: 15, settings: .greedy, seed: 1, useCache: false)
         #expect(cached == uncached)
+    }
+}
+
+@Suite struct StopStringTests {
+    /// Feeds `pieces` one by one and returns everything emitted.
+    static func run(_ stops: [String], _ pieces: [String]) -> (text: String, stopped: Bool) {
+        var filter = StopStrings(stops)
+        var out = ""
+        for p in pieces { out += filter.add(p); if filter.stopped { break } }
+        out += filter.finish()
+        return (out, filter.stopped)
+    }
+
+    @Test func trimsAtTheStopStringEvenAcrossPieces() {
+        #expect(Self.run(["\n\n"], ["Hello", " world", "\n", "\nmore"]) == ("Hello world", true))
+        #expect(Self.run(["END"], ["abcE", "N", "Dxyz"]) == ("abc", true))
+        #expect(Self.run(["。"], ["床前明月光", "。疑是"]) == ("床前明月光", true))
+    }
+
+    @Test func heldBackTextIsReleasedWhenItIsNotAStop() {
+        #expect(Self.run(["END"], ["abcE", "N", "x"]) == ("abcENx", false))
+        #expect(Self.run(["END"], ["abcEN"]) == ("abcEN", false), "flushed at the end")
+        #expect(Self.run([], ["a", "b"]) == ("ab", false))
+    }
+
+    @Test func theEarliestOfSeveralStopsWins() {
+        #expect(Self.run(["B", "ABC"], ["xxAB", "C"]) == ("xxA", true))
+    }
+
+    @Test func generatorNeverEmitsTheStopString() throws {
+        var trainer = BPETrainer(vocabularySize: 300, preTokenizer: .gpt2)
+        trainer.count("hello world, hello there. the end.")
+        let tokenizer = try trainer.train()
+        let model = try GPT2(GPT2Config(vocabSize: 300, contextLength: 64, width: 16, layers: 1, heads: 2), seed: 9)
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        var full = ""
+        generator.generate(prompt: "hello", maxTokens: 40, settings: SamplingSettings(), seed: 7) { full += $0 }
+        try #require(full.count >= 4)
+        // Pick a stop string that occurs in the unconstrained output: the output must end right before it.
+        let stop = String(full.dropFirst(full.count / 2).prefix(2))
+        var trimmed = ""
+        generator.generate(prompt: "hello", maxTokens: 40, settings: SamplingSettings(), seed: 7, stop: [stop]) { trimmed += $0 }
+        let expected = String(full[..<full.range(of: stop)!.lowerBound])
+        #expect(trimmed == expected)
     }
 }
