@@ -15,6 +15,8 @@ public struct TrainingMetric: Codable, Equatable, Sendable {
     public var learningRate: Float
     public var gradientNorm: Float?
     public var skipped: Bool
+    /// Why the step was skipped: a non-finite loss or gradient, or a loss spike.
+    public var skipReason: String?
     public var seconds: Double
 }
 
@@ -34,14 +36,14 @@ struct TrainerState: Codable {
 /// gives the same run, and a run resumed from a checkpoint continues bit for bit.
 public final class Trainer {
     public let config: TrainingConfig
-    public let model: GPT2
+    public let model: any LanguageModel
     let optimizer: AdamW
     let loader: BatchLoader
     let validationShard: TokenShard?
     let tokenizerFile: URL?
     var dropout: DropoutSource
     public private(set) var step = 0
-    public private(set) var metrics: [TrainingMetric] = []
+    public internal(set) var metrics: [TrainingMetric] = []
     var bestValidationLoss: Float?
     var consecutiveSkips = 0
     let bytesPerToken: Double?
@@ -49,11 +51,17 @@ public final class Trainer {
 
     /// Called after every step with the newest metric; return false to stop (a checkpoint is written).
     public var onStep: ((TrainingMetric) -> Bool)?
+    /// Read after every step; true stops the run after writing a checkpoint (Ctrl-C by default,
+    /// once `InterruptSignal.install()` has run).
+    public var stopRequested: () -> Bool = { InterruptSignal.isRaised }
+    /// Whether the last `run()` ended before `config.steps` (stopped by `onStep` or a signal).
+    public private(set) var stoppedEarly = false
 
     /// A fresh run.
     public convenience init(config: TrainingConfig, tokenizerFile: URL? = nil) throws {
         try config.validate()
-        let model = try GPT2(config.model, seed: config.seed)
+        let model: any LanguageModel
+        do { model = try config.model.makeModel(seed: config.seed) } catch let e as ModelError { throw TrainingError(path: e.path, e.message) }
         try self.init(config: config, model: model, state: nil, optimizerState: nil, tokenizerFile: tokenizerFile)
     }
 
@@ -61,21 +69,23 @@ public final class Trainer {
     public static func resume(from checkpoint: URL) throws -> Trainer {
         let stateURL = checkpoint.appendingPathComponent("trainer_state.json")
         let state: TrainerState
-        do { state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL)) } catch {
+        do { state = try metricsDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL)) } catch {
             throw TrainingError(path: stateURL.path, "is missing or not a Lian trainer state (\(error.localizedDescription)); is \(checkpoint.path) a checkpoint folder?")
         }
         let loaded: any LanguageModel
-        do { loaded = try HuggingFaceFolder.loadModel(from: checkpoint) } catch let e as ModelError { throw TrainingError(path: e.path, e.message) }
-        guard let model = loaded as? GPT2, model.config == state.config.model else {
+        do { loaded = try HuggingFaceFolder.loadModel(from: checkpoint) } catch let e as ModelError { throw TrainingError(path: e.path, e.message) } catch {
+            throw TrainingError(path: checkpoint.path, "cannot load the model: \(error)")
+        }
+        guard loaded.configuration == state.config.model else {
             throw TrainingError(path: checkpoint.path, "the model in the checkpoint does not match its trainer state's configuration")
         }
         let tokenizer = checkpoint.appendingPathComponent("tokenizer.json")
-        return try Trainer(config: state.config, model: model, state: state,
+        return try Trainer(config: state.config, model: loaded, state: state,
                            optimizerState: checkpoint.appendingPathComponent("optimizer.safetensors"),
                            tokenizerFile: FileManager.default.fileExists(atPath: tokenizer.path) ? tokenizer : nil)
     }
 
-    init(config: TrainingConfig, model: GPT2, state: TrainerState?, optimizerState: URL?, tokenizerFile: URL?) throws {
+    init(config: TrainingConfig, model: any LanguageModel, state: TrainerState?, optimizerState: URL?, tokenizerFile: URL?) throws {
         self.config = config
         self.model = model
         self.tokenizerFile = tokenizerFile
@@ -87,8 +97,8 @@ public final class Trainer {
             let val = dataDirectory.appendingPathComponent("val.bin")
             validationShard = FileManager.default.fileExists(atPath: val.path) ? try TokenShard(url: val) : nil
         } catch let e as DataError { throw TrainingError(path: e.path, e.message) }
-        guard train.vocabularySize <= config.model.vocabSize else {
-            throw TrainingError(path: train.path, "was tokenized with a vocabulary of \(train.vocabularySize), larger than the model's \(config.model.vocabSize)")
+        guard train.vocabularySize <= config.model.vocabularySize else {
+            throw TrainingError(path: train.path, "was tokenized with a vocabulary of \(train.vocabularySize), larger than the model's \(config.model.vocabularySize)")
         }
         do {
             loader = try BatchLoader(shards: [train], batchSize: config.batchSize, context: config.context, seed: config.seed)
@@ -115,45 +125,58 @@ public final class Trainer {
         }
     }
 
-    /// Trains until `config.steps` (or until `onStep` says stop), then writes a final checkpoint.
+    /// Trains until `config.steps` (or until `onStep` or `stopRequested` says stop), then writes a
+    /// final checkpoint and `loss.svg`. Returns the last checkpoint written.
     @discardableResult
     public func run() throws -> URL? {
         var last: URL?
+        stoppedEarly = false
         while step < config.steps {
             _ = try trainStep()
-            var stop = false
             if step % config.evalInterval == 0 || step == config.steps { metrics[metrics.count - 1] = evaluate(into: metrics.last!) }
             try appendMetric(metrics.last!)
-            if let onStep, !onStep(metrics.last!) { stop = true }
-            if step % config.checkpointInterval == 0 || step == config.steps || stop { last = try saveCheckpoint() }
-            if stop { break }
+            if let onStep, !onStep(metrics.last!) { stoppedEarly = true }
+            if stopRequested() { stoppedEarly = true }
+            if step % config.checkpointInterval == 0 || step == config.steps || stoppedEarly { last = try saveCheckpoint() }
+            if stoppedEarly { break }
         }
         return last
     }
 
-    /// One optimizer step over `accumulation` micro-batches. A non-finite loss or gradient skips
-    /// the update; five in a row stop the run with a diagnosis.
+    /// One optimizer step over `config.microBatches` micro-batches. A non-finite loss or gradient,
+    /// or a loss spike, skips the update; `maxConsecutiveSkips` in a row stop the run with a diagnosis.
     func trainStep() throws -> TrainingMetric {
         let parameters = model.trainableParameters
+        let microBatches = config.microBatches
         model.zeroGrad()
         var lossSum: Float = 0
-        for _ in 0..<config.accumulation {
+        for _ in 0..<microBatches {
             let (x, y) = loader.next()
             let ids = IndexTensor(shape: [config.batchSize, config.context], values: x)
             let targets = IndexTensor(shape: [config.batchSize, config.context], values: y)
             let loss = model.loss(ids, targets: targets, dropout: dropout)
             lossSum += loss.item
-            (config.accumulation == 1 ? loss : loss.scaled(by: 1 / Float(config.accumulation))).backward()
+            (microBatches == 1 ? loss : loss.scaled(by: 1 / Float(microBatches))).backward()
         }
-        let loss = lossSum / Float(config.accumulation)
+        let loss = lossSum / Float(microBatches)
         let learningRate = config.learningRateSchedule.rate(at: step)
         let norm = gradientNorm(parameters)
-        var skipped = false
+        var skipReason: String?
         if !loss.isFinite || !norm.isFinite {
-            skipped = true
+            skipReason = "non-finite \(loss.isFinite ? "gradient" : "loss")"
+        } else if let z = spikeScore(loss), z > config.lossSpikeZ {
+            skipReason = String(format: "loss spike (%.1f standard deviations above the last %d steps)", z, spikeWindow)
+        }
+        if let skipReason {
             consecutiveSkips += 1
-            if consecutiveSkips >= 5 {
-                throw TrainingError(path: config.out, "\(consecutiveSkips) steps in a row had a non-finite loss or gradient (last loss \(loss), gradient norm \(norm)) at step \(step), learning rate \(learningRate), data batch \(loader.position.batches); lower learning_rate or check the data")
+            if consecutiveSkips >= config.maxConsecutiveSkips {
+                // The last step goes into the metrics too, so the record shows the whole streak.
+                let metric = TrainingMetric(step: step + 1, tokens: (step + 1) * config.tokensPerOptimizerStep, loss: loss, validationLoss: nil,
+                                            validationBitsPerByte: nil, learningRate: learningRate, gradientNorm: norm, skipped: true,
+                                            skipReason: skipReason, seconds: Date().timeIntervalSince(start))
+                metrics.append(metric)
+                try? appendMetric(metric)
+                throw TrainingError(path: config.out, "\(consecutiveSkips) steps in a row were skipped (last: \(skipReason); loss \(loss), gradient norm \(norm)) at step \(step), learning rate \(learningRate), data batch \(loader.position.batches). The run stops rather than train on: lower learning_rate (or raise warmup_steps), check the data near that position, or resume from the last checkpoint")
             }
         } else {
             consecutiveSkips = 0
@@ -162,11 +185,34 @@ public final class Trainer {
         }
         model.zeroGrad()
         step += 1
-        let metric = TrainingMetric(step: step, tokens: step * config.batchSize * config.context * config.accumulation,
+        let metric = TrainingMetric(step: step, tokens: step * config.tokensPerOptimizerStep,
                                     loss: loss, validationLoss: nil, validationBitsPerByte: nil, learningRate: learningRate,
-                                    gradientNorm: norm, skipped: skipped, seconds: Date().timeIntervalSince(start))
+                                    gradientNorm: norm, skipped: skipReason != nil, skipReason: skipReason,
+                                    seconds: Date().timeIntervalSince(start))
         metrics.append(metric)
         return metric
+    }
+
+    /// Steps whose losses form the reference for spike detection.
+    let spikeWindow = 100
+
+    /// How many standard deviations `loss` lies above the mean of the last `spikeWindow` kept
+    /// steps; nil until 20 steps are known or with the check off. The deviation has a floor of 1% of
+    /// the mean, so that a flat stretch of nearly equal losses does not turn noise into "spikes".
+    /// Computed from `metrics`, which checkpoints keep, so a resumed run decides exactly as the
+    /// uninterrupted one.
+    func spikeScore(_ loss: Float) -> Double? {
+        guard config.lossSpikeZ > 0 else { return nil }
+        var recent: [Double] = []
+        for m in metrics.reversed() where !m.skipped {
+            if let l = m.loss { recent.append(Double(l)) }
+            if recent.count == spikeWindow { break }
+        }
+        guard recent.count >= 20 else { return nil }
+        let mean = recent.reduce(0, +) / Double(recent.count)
+        let variance = recent.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(recent.count - 1)
+        let deviation = max(variance.squareRoot(), 0.01 * abs(mean))
+        return (Double(loss) - mean) / deviation
     }
 
     /// Mean validation loss over `evalBatches` fixed batches (the same ones every time).
@@ -190,7 +236,7 @@ public final class Trainer {
     func appendMetric(_ metric: TrainingMetric) throws {
         let url = URL(fileURLWithPath: config.out).appendingPathComponent("metrics.jsonl")
         try FileManager.default.createDirectory(atPath: config.out, withIntermediateDirectories: true)
-        var line = try JSONEncoder().encode(metric)
+        var line = try metricsEncoder().encode(metric)
         line.append(0x0A)
         if let handle = FileHandle(forWritingAtPath: url.path) {
             try handle.seekToEnd(); try handle.write(contentsOf: line); try handle.close()
@@ -216,12 +262,14 @@ public final class Trainer {
         if let v = metrics.last?.validationLoss, bestValidationLoss == nil || v < bestValidationLoss! { bestValidationLoss = v }
         let state = TrainerState(step: step, loader: loader.position, dropout: dropout.rng, config: config, metrics: metrics,
                                  bestValidationLoss: bestValidationLoss, consecutiveSkips: consecutiveSkips)
-        let encoder = JSONEncoder()
+        let encoder = metricsEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(state), to: temporary.appendingPathComponent("trainer_state.json"))
         try? FileManager.default.removeItem(at: final)
         try FileManager.default.moveItem(at: temporary, to: final)
         try pruneCheckpoints(in: out)
+        try LossPlot.run(metrics, title: "\(config.model.modelType) · \(URL(fileURLWithPath: config.out).lastPathComponent) · step \(step)")
+            .write(to: out.appendingPathComponent("loss.svg"))
         return final
     }
 
@@ -235,4 +283,18 @@ public final class Trainer {
             try FileManager.default.removeItem(at: out.appendingPathComponent(name))
         }
     }
+}
+
+/// JSON for metrics and trainer state: a diverging step's NaN or infinite loss is written as the
+/// strings "NaN" / "Infinity" (plain JSON has no such numbers), and read back.
+func metricsEncoder() -> JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+    return encoder
+}
+
+func metricsDecoder() -> JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+    return decoder
 }

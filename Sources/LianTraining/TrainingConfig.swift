@@ -6,8 +6,9 @@ import LianOptim
 /// Keys are snake_case; unknown keys are refused with a suggestion (a typo must not silently fall
 /// back to a default).
 public struct TrainingConfig: Codable, Equatable, Sendable {
-    /// The model to train from scratch.
-    public var model: GPT2Config
+    /// The model to train from scratch: a GPT-2 or LLaMA configuration with transformers' keys
+    /// (`"model_type": "llama"` selects LLaMA; GPT-2 when absent).
+    public var model: ModelConfiguration
     /// Folder with train.bin and val.bin from `lian data prepare`.
     public var data: String
     /// Folder for checkpoints, metrics.jsonl.
@@ -16,6 +17,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var context = 128
     /// Micro-batches summed per optimizer step (gradient accumulation).
     public var accumulation = 1
+    /// A token budget per optimizer step instead: accumulation becomes ⌈tokens / (batch·context)⌉.
+    public var tokensPerStep: Int?
     public var steps = 1000
     public var learningRate = 1e-3
     public var minimumLearningRate = 1e-4
@@ -32,8 +35,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// How many of the most recent checkpoints to keep (the best is kept as well).
     public var keepCheckpoints = 2
     public var seed: UInt64 = 1337
+    /// A step whose loss lies more than this many standard deviations above the recent losses is
+    /// skipped as a spike (0 turns the check off).
+    public var lossSpikeZ = 6.0
+    /// This many skipped steps in a row stop the run with a diagnosis.
+    public var maxConsecutiveSkips = 5
 
-    public init(model: GPT2Config, data: String, out: String) {
+    public init(model: ModelConfiguration, data: String, out: String) {
         self.model = model; self.data = data; self.out = out
     }
 
@@ -43,12 +51,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case warmupSteps = "warmup_steps", weightDecay = "weight_decay", beta1, beta2
         case gradientClip = "grad_clip", evalInterval = "eval_interval", evalBatches = "eval_batches"
         case checkpointInterval = "checkpoint_interval", keepCheckpoints = "keep_checkpoints"
+        case tokensPerStep = "tokens_per_step", lossSpikeZ = "loss_spike_z", maxConsecutiveSkips = "max_consecutive_skips"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = TrainingConfig(model: GPT2Config(vocabSize: 1, contextLength: 1, width: 1, layers: 1, heads: 1), data: "", out: "")
-        model = try c.decode(GPT2Config.self, forKey: .model)
+        let defaults = TrainingConfig(model: .gpt2(GPT2Config(vocabSize: 1, contextLength: 1, width: 1, layers: 1, heads: 1)), data: "", out: "")
+        model = try c.decode(ModelConfiguration.self, forKey: .model)
         data = try c.decode(String.self, forKey: .data)
         out = try c.decode(String.self, forKey: .out)
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
@@ -68,7 +77,20 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         checkpointInterval = try c.decodeIfPresent(Int.self, forKey: .checkpointInterval) ?? defaults.checkpointInterval
         keepCheckpoints = try c.decodeIfPresent(Int.self, forKey: .keepCheckpoints) ?? defaults.keepCheckpoints
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+        tokensPerStep = try c.decodeIfPresent(Int.self, forKey: .tokensPerStep)
+        lossSpikeZ = try c.decodeIfPresent(Double.self, forKey: .lossSpikeZ) ?? defaults.lossSpikeZ
+        maxConsecutiveSkips = try c.decodeIfPresent(Int.self, forKey: .maxConsecutiveSkips) ?? defaults.maxConsecutiveSkips
     }
+
+    /// Micro-batches per optimizer step: from `tokens_per_step` when given, else `accumulation`.
+    public var microBatches: Int {
+        guard let tokensPerStep else { return accumulation }
+        let perBatch = batchSize * context
+        return max(1, (tokensPerStep + perBatch - 1) / perBatch)
+    }
+
+    /// Tokens each optimizer step trains on.
+    public var tokensPerOptimizerStep: Int { microBatches * batchSize * context }
 
     /// Reads a config file, refusing unknown keys (with the closest known key as a suggestion).
     public static func load(_ url: URL) throws -> TrainingConfig {
@@ -95,8 +117,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         var problems: [String] = []
         func require(_ ok: Bool, _ message: String) { if !ok { problems.append(message) } }
         require(batchSize > 0, "batch_size must be positive")
-        require(context > 0 && context <= model.contextLength, "context must be in 1...\(model.contextLength) (the model's n_positions)")
+        require(context > 0 && context <= model.contextLength, "context must be in 1...\(model.contextLength) (the model's context length)")
         require(accumulation > 0, "accumulation must be positive")
+        require(tokensPerStep.map { $0 > 0 } ?? true, "tokens_per_step must be positive")
+        require(lossSpikeZ >= 0, "loss_spike_z must not be negative (0 turns the spike check off)")
+        require(maxConsecutiveSkips > 0, "max_consecutive_skips must be positive")
         require(steps > 0, "steps must be positive")
         require(learningRate > 0 && minimumLearningRate >= 0 && minimumLearningRate <= learningRate, "need 0 ≤ min_learning_rate ≤ learning_rate, learning_rate > 0")
         require(warmupSteps >= 0, "warmup_steps must not be negative")

@@ -3,7 +3,7 @@ import LianData
 import LianNN
 import LianTestSupport
 import LianTokenizer
-import LianTraining
+@testable import LianTraining
 import Testing
 
 @Suite struct TrainerTests {
@@ -29,25 +29,34 @@ import Testing
         return (data, tokenizerURL)
     }
 
-    static func config(data: URL, out: URL, steps: Int) -> TrainingConfig {
-        var c = TrainingConfig(model: GPT2Config(vocabSize: 512, contextLength: 32, width: 64, layers: 2, heads: 4),
-                               data: data.path, out: out.path)
+    static let architectures: [ModelConfiguration] = [
+        .gpt2(GPT2Config(vocabSize: 512, contextLength: 32, width: 64, layers: 2, heads: 4)),
+        .llama(LlamaConfig(vocabSize: 512, width: 64, mlpSize: 160, layers: 2, heads: 4, kvHeads: 2, contextLength: 32)),
+    ]
+
+    static func config(data: URL, out: URL, steps: Int, model: ModelConfiguration = architectures[0]) -> TrainingConfig {
+        var c = TrainingConfig(model: model, data: data.path, out: out.path)
         c.batchSize = 8; c.context = 32; c.steps = steps; c.learningRate = 3e-3; c.minimumLearningRate = 3e-4
         c.warmupSteps = 5; c.evalInterval = 10; c.evalBatches = 4; c.checkpointInterval = 3; c.keepCheckpoints = 10
         return c
     }
 
-    @Test func resumingContinuesBitForBit() throws {
+    @Test(arguments: [0, 1]) func resumingContinuesBitForBit(_ architecture: Int) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (data, tokenizer) = try Self.prepareData(in: directory)
+        let model = Self.architectures[architecture]
 
-        let straight = try Trainer(config: Self.config(data: data, out: directory.appendingPathComponent("a"), steps: 7), tokenizerFile: tokenizer)
+        let straight = try Trainer(config: Self.config(data: data, out: directory.appendingPathComponent("a"), steps: 7, model: model),
+                                   tokenizerFile: tokenizer)
         try straight.run()
+        #expect(!straight.stoppedEarly)
 
-        let first = try Trainer(config: Self.config(data: data, out: directory.appendingPathComponent("b"), steps: 7), tokenizerFile: tokenizer)
-        first.onStep = { $0.step < 3 }   // stop after step 3 (a checkpoint is written)
+        let first = try Trainer(config: Self.config(data: data, out: directory.appendingPathComponent("b"), steps: 7, model: model),
+                                tokenizerFile: tokenizer)
+        first.stopRequested = { first.step >= 3 }   // as Ctrl-C after step 3: a checkpoint is written
         let checkpoint = try first.run()!
+        #expect(first.stoppedEarly)
         #expect(checkpoint.lastPathComponent == "checkpoint-00000003")
         let resumed = try Trainer.resume(from: checkpoint)
         try resumed.run()
@@ -60,6 +69,82 @@ import Testing
         for file in ["config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "trainer_state.json"] {
             #expect(FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent(file).path), "\(file)")
         }
+        #expect(resumed.model.configuration == model)
+        // The loss plot is written with each checkpoint.
+        let svg = try String(contentsOf: directory.appendingPathComponent("b/loss.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("polyline") && svg.contains("validation"))
+    }
+
+    @Test func aCheckpointOfAnotherModelIsRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (data, tokenizer) = try Self.prepareData(in: directory)
+        let trainer = try Trainer(config: Self.config(data: data, out: directory.appendingPathComponent("a"), steps: 1), tokenizerFile: tokenizer)
+        let checkpoint = try trainer.run()!
+        // Swap in a LLaMA model's weights and config: the trainer state no longer matches.
+        let other = try Self.architectures[1].makeModel(seed: 1)
+        try HuggingFaceFolder.save(other, to: checkpoint)
+        #expect { try Trainer.resume(from: checkpoint) } throws: { ($0 as? TrainingError)?.message.contains("does not match") == true }
+        // A truncated model file is refused with its name.
+        let weights = checkpoint.appendingPathComponent("model.safetensors")
+        try Data(try Data(contentsOf: weights).prefix(100)).write(to: weights)
+        #expect { try Trainer.resume(from: checkpoint) } throws: { ($0 as? TrainingError)?.description.contains("model.safetensors") == true }
+    }
+
+    @Test func aTokenBudgetSetsTheAccumulation() throws {
+        var c = Self.config(data: URL(fileURLWithPath: "d"), out: URL(fileURLWithPath: "o"), steps: 1)
+        c.tokensPerStep = 1000   // 8 × 32 = 256 tokens per micro-batch → 4 micro-batches (1,024 tokens)
+        #expect(c.microBatches == 4 && c.tokensPerOptimizerStep == 1024)
+        c.tokensPerStep = nil; c.accumulation = 3
+        #expect(c.microBatches == 3)
+    }
+
+    @Test func accumulatedMicroBatchesEqualOneBigBatch() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (data, tokenizer) = try Self.prepareData(in: directory)
+        // 2 micro-batches of 4 see the same windows as one batch of 8 (the loader draws row by row),
+        // so the first step's loss and the updated weights agree to rounding.
+        let big = Self.config(data: data, out: directory.appendingPathComponent("big"), steps: 1)
+        var split = Self.config(data: data, out: directory.appendingPathComponent("split"), steps: 1)
+        split.batchSize = 4; split.tokensPerStep = 8 * 32
+        let a = try Trainer(config: big, tokenizerFile: tokenizer), b = try Trainer(config: split, tokenizerFile: tokenizer)
+        try a.run(); try b.run()
+        #expect(b.config.microBatches == 2)
+        #expect(abs(a.metrics[0].loss! - b.metrics[0].loss!) < 1e-4, "\(a.metrics[0].loss!) vs \(b.metrics[0].loss!)")
+        for ((name, p), (_, q)) in zip(a.model.namedParameters(), b.model.namedParameters()) {
+            let worst = zip(p.value.scalars, q.value.scalars).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-5, "\(name): \(worst)")
+        }
+    }
+
+    @Test func aDivergingRunStopsWithADiagnosis() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (data, tokenizer) = try Self.prepareData(in: directory)
+        var c = Self.config(data: data, out: directory.appendingPathComponent("run"), steps: 40)
+        c.learningRate = 1e4; c.minimumLearningRate = 1e4; c.warmupSteps = 0; c.gradientClip = 1e30
+        let trainer = try Trainer(config: c, tokenizerFile: tokenizer)
+        #expect { try trainer.run() } throws: { error in
+            guard let e = error as? TrainingError else { return false }
+            return e.message.contains("steps in a row were skipped") && e.message.contains("learning_rate")
+        }
+        let lastFive = trainer.metrics.suffix(5).map { $0.skipped }
+        #expect(lastFive == [true, true, true, true, true])
+    }
+
+    @Test func lossSpikesAreScoredAgainstRecentSteps() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (data, tokenizer) = try Self.prepareData(in: directory)
+        let trainer = try Trainer(config: Self.config(data: data, out: directory.appendingPathComponent("run"), steps: 1), tokenizerFile: tokenizer)
+        #expect(trainer.spikeScore(100) == nil, "no history yet")
+        // 30 steps around 3.0 ± 0.1.
+        trainer.metrics = (0..<30).map { i in
+            TrainingMetric(step: i + 1, tokens: 0, loss: 3 + (i % 2 == 0 ? 0.1 : -0.1), learningRate: 0, gradientNorm: 1, skipped: false, seconds: 0)
+        }
+        #expect(try #require(trainer.spikeScore(3.05)) < 1)
+        #expect(try #require(trainer.spikeScore(5)) > 6, "a jump of 2 is a spike")
     }
 
     @Test func lossFallsOnRealText() throws {

@@ -50,7 +50,7 @@ struct QuickstartCommand: ParsableCommand {
         say("3/5 data: \(report.read.documents) documents read, \(report.afterNearDedup.documents) kept after cleaning and dedup, \(report.trainTokens) training tokens → \(dataURL.path)")
 
         // Train for the time budget: measure a few steps first, then size the schedule to fit.
-        var config = TrainingConfig(model: GPT2Config(vocabSize: tokenizer.vocabularySize, contextLength: 128, width: 192, layers: 4, heads: 4),
+        var config = TrainingConfig(model: .gpt2(GPT2Config(vocabSize: tokenizer.vocabularySize, contextLength: 128, width: 192, layers: 4, heads: 4)),
                                     data: dataURL.path, out: outURL.appendingPathComponent("run").path)
         config.batchSize = 16; config.context = 128; config.learningRate = 2e-3; config.minimumLearningRate = 2e-4
         config.warmupSteps = 30; config.evalBatches = 8

@@ -71,6 +71,7 @@ public final class GPT2: LanguageModel {
     }
 
     public var vocabularySize: Int { config.vocabSize }
+    public var configuration: ModelConfiguration { .gpt2(config) }
     public var contextLength: Int { config.contextLength }
     public func configJSON() throws -> Data { try config.huggingFaceJSON() }
 

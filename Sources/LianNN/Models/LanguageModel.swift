@@ -14,6 +14,8 @@ public struct ModelOutput {
 /// A causal language model: token ids [B, T] → next-token logits [B, T, V].
 public protocol LanguageModel: Module {
     var vocabularySize: Int { get }
+    /// The architecture and its settings.
+    var configuration: ModelConfiguration { get }
     /// The longest sequence the model accepts.
     var contextLength: Int { get }
     /// The Hugging Face `config.json` for this model.

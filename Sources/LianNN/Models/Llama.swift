@@ -68,6 +68,7 @@ public final class Llama: LanguageModel {
     }
 
     public var vocabularySize: Int { config.vocabSize }
+    public var configuration: ModelConfiguration { .llama(config) }
     public var contextLength: Int { config.contextLength }
     public func configJSON() throws -> Data { try config.huggingFaceJSON() }
 
