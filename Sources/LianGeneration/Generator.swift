@@ -28,6 +28,8 @@ public struct Generator {
         var rng = SeededRandom(seed: seed)
         let stream = StreamingDecoder(tokenizer)
         var stops = StopStrings(stop)
+        var utf8 = settings.validUTF8
+            ? UTF8Constraint(tokenBytes: (0..<tokenizer.vocabularySize).map { tokenizer.decodeBytes([Int32($0)]) }) : nil
         // With a cache, the prompt is fed token by token and each new token once; when the context
         // is full the cache is rebuilt from the last half of the window.
         var cache: (any KVCache)? = useCache ? makeKVCache(for: model) : nil
@@ -43,8 +45,10 @@ public struct Generator {
                 let vocabulary = logits.shape[2]
                 last = Array(logits.scalars[((window.count - 1) * vocabulary)...])
             }
-            let next = Sampler.sample(Array(last.prefix(tokenizer.vocabularySize)), settings: settings,
-                                      previous: Array(ids[promptCount...]), rng: &rng)
+            var logits = Array(last.prefix(tokenizer.vocabularySize))
+            utf8?.mask(&logits)
+            let next = Sampler.sample(logits, settings: settings, previous: Array(ids[promptCount...]), rng: &rng)
+            utf8?.accept(next)
             if let eos = tokenizer.specialTokens[endOfText], next == eos { break }
             ids.append(next)
             if let c = cache {
@@ -58,7 +62,9 @@ public struct Generator {
             emit(stops.add(stream.add(next)))
             if stops.stopped { break }
         }
-        emit(stops.add(stream.finish()))
+        // A character left unfinished at the token budget is dropped rather than shown as U+FFFD.
+        let rest = stream.finish()
+        if utf8.map({ $0.open.isEmpty }) ?? true { emit(stops.add(rest)) }
         emit(stops.finish())
         return Array(ids[promptCount...])
     }

