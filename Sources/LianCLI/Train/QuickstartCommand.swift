@@ -54,16 +54,7 @@ struct QuickstartCommand: ParsableCommand {
                                     data: dataURL.path, out: outURL.appendingPathComponent("run").path)
         config.batchSize = 16; config.context = 128; config.learningRate = 2e-3; config.minimumLearningRate = 2e-4
         config.warmupSteps = 30; config.evalBatches = 8
-        // The first steps are slow (buffers and threads warm up): run 24 and time the last 16.
-        var probe = config
-        probe.steps = 24; probe.out = outURL.appendingPathComponent(".probe").path; probe.checkpointInterval = 1000; probe.evalInterval = 1000
-        let probeTrainer = try Trainer(config: probe, tokenizerFile: tokenizerURL)
-        var stamps: [Date] = []
-        probeTrainer.onStep = { _ in stamps.append(Date()); return true }
-        probeTrainer.stopRequested = { false }
-        _ = try? probeTrainer.run()
-        try? FileManager.default.removeItem(atPath: probe.out)
-        let secondsPerStep = stamps.count >= 24 ? stamps[23].timeIntervalSince(stamps[7]) / 16 : 1
+        let secondsPerStep = try StepTimeProbe.secondsPerStep(config, tokenizer: tokenizerURL, scratch: outURL.appendingPathComponent(".probe"))
         // Ten evaluations of `evalBatches` forward passes (a third of a training step each) and a
         // few checkpoints come out of the budget too.
         let evaluationSteps = 10 * Double(config.evalBatches) / 3 + 4
