@@ -104,8 +104,14 @@ public enum HuggingFaceFolder {
         } catch {
             throw ModelError(path: directory.path, "cannot create the folder: \(error.localizedDescription)")
         }
+        if let (path, _) = model.linearLayers.first(where: { $0.layer.quantized != nil }) {
+            throw ModelError(path: directory.path, "layer \(path) holds NF4 weights; merge the adapter (lian merge) to write a Float32 model")
+        }
         var writer = SafeTensorsWriter(metadata: ["format": "pt"])
-        for (path, parameter) in model.namedParameters() { writer.add(path, parameter.value) }
+        // The base model only: LoRA adapters are saved apart, in PEFT's format.
+        for (path, parameter) in model.namedParameters() where !path.contains(".lora_A.") && !path.contains(".lora_B.") {
+            writer.add(path, parameter.value)
+        }
         try writer.write(to: directory.appendingPathComponent("model.safetensors"))
         let configURL = directory.appendingPathComponent("config.json")
         do {
