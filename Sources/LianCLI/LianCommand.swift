@@ -5,7 +5,8 @@ public struct LianCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lian",
         abstract: "Lian (炼): train your own language model from raw text, and see inside it.",
-        subcommands: [QuickstartCommand.self, TokenizerCommand.self, DataCommand.self, TrainCommand.self, GenerateCommand.self, BenchCommand.self]
+        subcommands: [QuickstartCommand.self, TokenizerCommand.self, DataCommand.self, TrainCommand.self, GenerateCommand.self,
+                      FinetuneCommand.self, MergeCommand.self, ChatCommand.self, BenchCommand.self]
     )
     public init() {}
 }

@@ -24,6 +24,15 @@ public struct Generator {
                          emit: (String) -> Void = { _ in }) -> [Int32] {
         var ids = tokenizer.encode(prompt)
         if ids.isEmpty, let eos = tokenizer.specialTokens[endOfText] { ids = [eos] }
+        return generate(promptIDs: ids, maxTokens: maxTokens, settings: settings, seed: seed, stop: stop,
+                        stopTokens: tokenizer.specialTokens[endOfText].map { [$0] } ?? [], useCache: useCache, emit: emit)
+    }
+
+    /// As above from prompt ids (a chat template's), stopping at any of `stopTokens`.
+    @discardableResult
+    public func generate(promptIDs: [Int32], maxTokens: Int, settings: SamplingSettings, seed: UInt64, stop: [String] = [],
+                         stopTokens: Set<Int32>, useCache: Bool = true, emit: (String) -> Void = { _ in }) -> [Int32] {
+        var ids = promptIDs
         let promptCount = ids.count
         var rng = SeededRandom(seed: seed)
         let stream = StreamingDecoder(tokenizer)
@@ -49,7 +58,7 @@ public struct Generator {
             utf8?.mask(&logits)
             let next = Sampler.sample(logits, settings: settings, previous: Array(ids[promptCount...]), rng: &rng)
             utf8?.accept(next)
-            if let eos = tokenizer.specialTokens[endOfText], next == eos { break }
+            if stopTokens.contains(next) { break }
             ids.append(next)
             if let c = cache {
                 if c.isFull, let fresh = makeKVCache(for: model) {

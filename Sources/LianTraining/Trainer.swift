@@ -233,55 +233,26 @@ public final class Trainer {
         return m
     }
 
-    func appendMetric(_ metric: TrainingMetric) throws {
-        let url = URL(fileURLWithPath: config.out).appendingPathComponent("metrics.jsonl")
-        try FileManager.default.createDirectory(atPath: config.out, withIntermediateDirectories: true)
-        var line = try metricsEncoder().encode(metric)
-        line.append(0x0A)
-        if let handle = FileHandle(forWritingAtPath: url.path) {
-            try handle.seekToEnd(); try handle.write(contentsOf: line); try handle.close()
-        } else {
-            try line.write(to: url)
-        }
-    }
+    func appendMetric(_ metric: TrainingMetric) throws { try RunFolder.appendMetric(metric, to: config.out) }
 
     /// Writes out/checkpoint-STEP (model as a Hugging Face folder, tokenizer.json, optimizer
-    /// state, trainer state) into a temporary folder, then renames it into place; keeps the last
-    /// `keepCheckpoints` and the best by validation loss.
+    /// state, trainer state) atomically; keeps the last `keepCheckpoints` and the best by
+    /// validation loss; redraws loss.svg.
     @discardableResult
     public func saveCheckpoint() throws -> URL {
-        let out = URL(fileURLWithPath: config.out)
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let name = String(format: "checkpoint-%08d", step)
-        let final = out.appendingPathComponent(name)
-        let temporary = out.appendingPathComponent(".\(name).partial")
-        try? FileManager.default.removeItem(at: temporary)
-        try HuggingFaceFolder.save(model, to: temporary)
-        if let tokenizerFile { try FileManager.default.copyItem(at: tokenizerFile, to: temporary.appendingPathComponent("tokenizer.json")) }
-        try optimizer.saveState(to: temporary.appendingPathComponent("optimizer.safetensors"))
         if let v = metrics.last?.validationLoss, bestValidationLoss == nil || v < bestValidationLoss! { bestValidationLoss = v }
-        let state = TrainerState(step: step, loader: loader.position, dropout: dropout.rng, config: config, metrics: metrics,
-                                 bestValidationLoss: bestValidationLoss, consecutiveSkips: consecutiveSkips)
-        let encoder = metricsEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(state), to: temporary.appendingPathComponent("trainer_state.json"))
-        try? FileManager.default.removeItem(at: final)
-        try FileManager.default.moveItem(at: temporary, to: final)
-        try pruneCheckpoints(in: out)
-        try LossPlot.run(metrics, title: "\(config.model.modelType) · \(URL(fileURLWithPath: config.out).lastPathComponent) · step \(step)")
-            .write(to: out.appendingPathComponent("loss.svg"))
-        return final
-    }
-
-    func pruneCheckpoints(in out: URL) throws {
-        let names = (try FileManager.default.contentsOfDirectory(atPath: out.path)).filter { $0.hasPrefix("checkpoint-") }.sorted()
-        guard names.count > config.keepCheckpoints else { return }
-        // The best checkpoint: the one whose step had the lowest validation loss.
-        let best = metrics.filter { $0.validationLoss != nil }.min { $0.validationLoss! < $1.validationLoss! }
-            .map { String(format: "checkpoint-%08d", $0.step) }
-        for name in names.dropLast(config.keepCheckpoints) where name != best {
-            try FileManager.default.removeItem(at: out.appendingPathComponent(name))
+        let final = try RunFolder.writeCheckpoint(step: step, out: config.out) { folder in
+            try HuggingFaceFolder.save(model, to: folder)
+            if let tokenizerFile { try FileManager.default.copyItem(at: tokenizerFile, to: folder.appendingPathComponent("tokenizer.json")) }
+            try optimizer.saveState(to: folder.appendingPathComponent("optimizer.safetensors"))
+            let state = TrainerState(step: step, loader: loader.position, dropout: dropout.rng, config: config, metrics: metrics,
+                                     bestValidationLoss: bestValidationLoss, consecutiveSkips: consecutiveSkips)
+            try RunFolder.writeState(state, to: folder.appendingPathComponent("trainer_state.json"))
         }
+        try RunFolder.pruneCheckpoints(in: config.out, keep: config.keepCheckpoints, metrics: metrics)
+        try LossPlot.run(metrics, title: "\(config.model.modelType) · \(URL(fileURLWithPath: config.out).lastPathComponent) · step \(step)")
+            .write(to: URL(fileURLWithPath: config.out).appendingPathComponent("loss.svg"))
+        return final
     }
 }
 

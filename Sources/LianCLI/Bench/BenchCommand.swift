@@ -5,7 +5,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Lian's kernels and training speed.",
-        subcommands: [BenchGEMMCommand.self, BenchElementwiseCommand.self, BenchTrainStepCommand.self, BenchTokenizerCommand.self,
+        subcommands: [BenchGEMMCommand.self, BenchElementwiseCommand.self, BenchTrainStepCommand.self, BenchTokenizerCommand.self, BenchFinetuneCommand.self,
                       BenchTimeToQualityCommand.self]
     )
 }

@@ -36,8 +36,9 @@ struct TokenizerTrainCommand: ParsableCommand {
     @Option(help: "Pairs seen fewer times than this are never merged.")
     var minFrequency: Int = 2
 
-    @Option(name: .customLong("special"), parsing: .upToNextOption, help: "Special tokens (ids 0, 1, ...).")
-    var specials: [String] = ["<|endoftext|>"]
+    @Option(name: .customLong("special"), parsing: .upToNextOption,
+            help: "Special tokens (ids 0, 1, ...); the ChatML pair is reserved for chat fine-tuning.")
+    var specials: [String] = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
     @Option(help: "Where to write tokenizer.json.")
     var out: String = "tokenizer.json"

@@ -36,7 +36,7 @@ struct QuickstartCommand: ParsableCommand {
 
         // Tokenizer on the raw files.
         let tokenizerURL = outURL.appendingPathComponent("tokenizer.json")
-        var trainer = BPETrainer(vocabularySize: vocabSize, preTokenizer: .cjk)
+        var trainer = BPETrainer(vocabularySize: vocabSize, specialTokens: ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], preTokenizer: .cjk)
         for file in files { try trainer.count(fileAt: URL(fileURLWithPath: file)) }
         let tokenizer = try trainer.train()
         try tokenizer.write(to: tokenizerURL)
