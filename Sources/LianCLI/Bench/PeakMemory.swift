@@ -15,3 +15,17 @@ func peakResidentBytes() -> Int {
     return Int(usage.ru_maxrss)   // bytes on macOS
     #endif
 }
+
+/// The process's current resident memory in bytes (VmRSS on Linux; the peak elsewhere).
+func currentResidentBytes() -> Int {
+    #if os(Linux)
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+       let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
+        return kb * 1024
+    }
+    return 0
+    #else
+    return peakResidentBytes()
+    #endif
+}

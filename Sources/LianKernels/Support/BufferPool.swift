@@ -1,4 +1,5 @@
 import Foundation
+import LianKernelsC
 
 /// A cache of freed float buffers, by exact (rounded) size.
 ///
@@ -73,5 +74,15 @@ public final class BufferPool: @unchecked Sendable {
         cachedBytes = 0
         lock.unlock()
         for p in all { p.deallocate() }
+    }
+}
+
+/// Process memory housekeeping.
+public enum SystemMemory {
+    /// Hands freed memory back to the system — the buffer pool's cache and glibc's free heap —
+    /// after dropping large tensors for good, as quantizing a model does.
+    public static func releaseFreed() {
+        BufferPool.shared.trim()
+        _ = lian_release_free_memory()
     }
 }

@@ -21,4 +21,12 @@ static inline __attribute__((always_inline)) void lian_spin_pause(void) {
 #endif
 }
 
+/// Returns freed heap memory to the system (glibc keeps it resident otherwise); 0 elsewhere.
+#if defined(__GLIBC__)
+#include <malloc.h>
+static inline int lian_release_free_memory(void) { return malloc_trim(0); }
+#else
+static inline int lian_release_free_memory(void) { return 0; }
+#endif
+
 #endif

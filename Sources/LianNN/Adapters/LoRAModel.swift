@@ -80,5 +80,8 @@ extension LanguageModel {
             p.value = Tensor(shape: p.shape, values: p.value.scalars)
             p.isTrainable = trainable
         }
+        // Hand the freed Float32 weights back to the system now (glibc keeps freed heap memory
+        // resident otherwise, and the point of NF4 is a smaller resident model).
+        SystemMemory.releaseFreed()
     }
 }

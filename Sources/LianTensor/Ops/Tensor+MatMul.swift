@@ -102,11 +102,14 @@ extension Tensor {
         let ldw = inputMajor ? outF : inF
         Kernels.backend.sgemm(transA: false, transB: !inputMajor, m: rows, n: outF, k: inF, a: x.pointer, lda: inF,
                               b: weight.pointer, ldb: ldw, beta: bias == nil ? 0 : 1, c: o, ldc: outF)
-        let (sx, sw) = (x.detached(), weight.detached())
+        // The input is kept for dW only: a frozen weight (LoRA's base, QLoRA) never needs it, and
+        // not holding it frees that activation as soon as the next layer is done with it.
+        let sx: Tensor? = weight.requiresGrad ? x.detached() : nil
+        let sw = weight.detached(), xShape = x.shape
         Tensor.record(&out, from: [x, weight] + (bias.map { [$0] } ?? [])) { g, needs in
             var dx: Tensor?, dw: Tensor?, db: Tensor?
             if needs[0] {
-                var t = Tensor(uninitializedShape: sx.shape)
+                var t = Tensor(uninitializedShape: xShape)
                 Kernels.backend.sgemm(transA: false, transB: inputMajor, m: rows, n: inF, k: outF, a: g.pointer, lda: outF,
                                       b: sw.pointer, ldb: ldw, c: t.mutablePointer, ldc: inF)
                 dx = t
@@ -114,11 +117,11 @@ extension Tensor {
             if needs[1] {
                 var t = Tensor(uninitializedShape: sw.shape)
                 if inputMajor {
-                    Kernels.backend.sgemm(transA: true, transB: false, m: inF, n: outF, k: rows, a: sx.pointer, lda: inF,
+                    Kernels.backend.sgemm(transA: true, transB: false, m: inF, n: outF, k: rows, a: sx!.pointer, lda: inF,
                                           b: g.pointer, ldb: outF, c: t.mutablePointer, ldc: outF)
                 } else {
                     Kernels.backend.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: g.pointer, lda: outF,
-                                          b: sx.pointer, ldb: inF, c: t.mutablePointer, ldc: inF)
+                                          b: sx!.pointer, ldb: inF, c: t.mutablePointer, ldc: inF)
                 }
                 dw = t
             }
