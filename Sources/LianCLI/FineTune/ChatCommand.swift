@@ -47,7 +47,7 @@ struct ChatCommand: ParsableCommand {
             var answer = ""
             generator.generate(promptIDs: template.prompt(messages), maxTokens: maxTokens,
                                settings: SamplingSettings(temperature: temperature, topK: nil, topP: topP < 1 ? topP : nil),
-                               seed: seed &+ turn, stopTokens: [template.endToken]) { piece in
+                               seed: seed &+ turn, stopTokens: Set([template.endToken] + (tok.specialTokens["<|endoftext|>"].map { [$0] } ?? []))) { piece in
                 answer += piece
                 FileHandle.standardOutput.write(Data(piece.utf8))
             }

@@ -45,12 +45,16 @@ public struct LoRAConfig: Equatable, Sendable {
         try v.check()
     }
 
-    /// PEFT's adapter_config.json. `fanInFanOut` is true for GPT-2 (Conv1D weights are [in, out]).
-    public func peftJSON(fanInFanOut: Bool, baseModel: String?) throws -> Data {
+    /// PEFT's adapter_config.json for a `modelType` model: group names expanded to layer names,
+    /// "all-linear" as the plain string PEFT expects. GPT-2's Conv1D weights are [in, out], which
+    /// PEFT records as fan_in_fan_out.
+    public func peftJSON(modelType: String, baseModel: String?) throws -> Data {
+        let expanded = Self.expand(targetModules, for: modelType)
+        let targets: Any = expanded.contains("all-linear") ? "all-linear" : expanded
         var object: [String: Any] = [
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": rank, "lora_alpha": Double(alpha),
-            "lora_dropout": Double(dropout), "target_modules": targetModules, "bias": "none",
-            "fan_in_fan_out": fanInFanOut, "use_rslora": rankStabilized, "init_lora_weights": true,
+            "lora_dropout": Double(dropout), "target_modules": targets, "bias": "none",
+            "fan_in_fan_out": modelType == "gpt2", "use_rslora": rankStabilized, "init_lora_weights": true,
             "inference_mode": true, "modules_to_save": NSNull(), "use_dora": false,
             "rank_pattern": [String: Any](), "alpha_pattern": [String: Any](),
         ]

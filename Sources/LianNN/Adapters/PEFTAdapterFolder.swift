@@ -14,7 +14,7 @@ public enum PEFTAdapterFolder {
         var writer = SafeTensorsWriter(metadata: ["format": "pt"])
         for (path, p) in model.loraParameters { writer.add(prefix + path, p.value) }
         try writer.write(to: directory.appendingPathComponent("adapter_model.safetensors"))
-        let json = try config.peftJSON(fanInFanOut: model.configuration.modelType == "gpt2", baseModel: baseModel)
+        let json = try config.peftJSON(modelType: model.configuration.modelType, baseModel: baseModel)
         try AtomicFile.write(json, to: directory.appendingPathComponent("adapter_config.json"))
     }
 

@@ -74,6 +74,13 @@ public final class FineTuner {
         for i in stride(from: examples.count - 1, to: 0, by: -1) { examples.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         let held = Int((Double(examples.count) * config.validationFraction).rounded())
         let trainExamples = Array(examples.dropFirst(held)), validationExamples = Array(examples.prefix(held))
+        // The held-out examples, for looking at answers to instructions the model never trained on.
+        try? FileManager.default.createDirectory(atPath: config.out, withIntermediateDirectories: true)
+        let lines = validationExamples.compactMap { e -> String? in
+            let object: [String: Any] = ["messages": e.messages.map { ["role": $0.role.rawValue, "content": $0.content] }, "source": e.source]
+            return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+        }
+        try? (lines.joined(separator: "\n") + "\n").write(toFile: config.out + "/validation.jsonl", atomically: true, encoding: .utf8)
         let tmpl = template
         train = ChatBatches(trainExamples.map { tmpl.encode($0) }, context: config.context, batchSize: config.batchSize,
                             padding: template.endToken, seed: config.seed ^ 0x5EED)
