@@ -6,7 +6,8 @@ public struct LianCommand: ParsableCommand {
         commandName: "lian",
         abstract: "Lian (炼): train your own language model from raw text, and see inside it.",
         subcommands: [QuickstartCommand.self, TokenizerCommand.self, DataCommand.self, TrainCommand.self, GenerateCommand.self,
-                      FinetuneCommand.self, MergeCommand.self, ChatCommand.self, BenchCommand.self]
+                      FinetuneCommand.self, MergeCommand.self, ChatCommand.self, InspectCommand.self,
+                      PlanCommand.self, BenchCommand.self]
     )
     public init() {}
 }

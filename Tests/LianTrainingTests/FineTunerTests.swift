@@ -119,3 +119,24 @@ extension FineTuner {
         (try? FineTuner(config: config).evaluate() ?? .infinity) ?? .infinity
     }
 }
+
+@Suite struct TrainingPlanTests {
+    @Test(arguments: [0, 1, 2, 3]) func parameterCountsEqualTheModels(_ i: Int) throws {
+        let configs: [ModelConfiguration] = [
+            .gpt2(GPT2Config(vocabSize: 50, contextLength: 16, width: 24, layers: 2, heads: 3)),
+            .gpt2(GPT2Config(vocabSize: 50, contextLength: 16, width: 24, layers: 2, heads: 3, tieWordEmbeddings: false)),
+            .llama(LlamaConfig(vocabSize: 50, width: 32, mlpSize: 48, layers: 2, heads: 4, kvHeads: 2, contextLength: 16)),
+            .llama(LlamaConfig(vocabSize: 50, width: 32, mlpSize: 48, layers: 2, heads: 4, contextLength: 16, tieWordEmbeddings: true)),
+        ]
+        let model = try configs[i].makeModel(seed: 1)
+        let full = TrainingPlan(config: configs[i], method: .full, batch: 2, context: 8)
+        #expect(full.parameters == model.parameterCount && full.trainableParameters == model.parameterCount)
+        let lora = LoRAConfig(rank: 4, alpha: 8, targetModules: ["all-linear"])
+        let plan = TrainingPlan(config: configs[i], method: .lora, lora: lora, batch: 2, context: 8)
+        try model.attachLoRA(lora, seed: 1)
+        #expect(plan.trainableParameters == model.trainableParameters.reduce(0) { $0 + $1.parameter.value.count })
+        #expect(plan.gradients == Double(plan.trainableParameters) * 4 && plan.total > plan.weights + plan.activations)
+        // LoRA skips the frozen weights' gradient products: fewer FLOPs than full training.
+        #expect(plan.flopsPerToken < full.flopsPerToken)
+    }
+}

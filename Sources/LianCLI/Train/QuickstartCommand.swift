@@ -78,8 +78,11 @@ struct QuickstartCommand: ParsableCommand {
         for (i, prompt) in (corpus.isEmpty ? prompts : ["The", "我"]).enumerated() {
             say("\n--- \(prompt)")
             FileHandle.standardOutput.write(Data(prompt.utf8))
-            generator.generate(prompt: prompt, maxTokens: 120, settings: SamplingSettings(temperature: 0.8), seed: UInt64(i)) {
-                FileHandle.standardOutput.write(Data($0.utf8))
+            // Documents are paragraphs, so the model ends one often: an end-of-text token becomes a
+            // paragraph break here and the sample goes on to its length.
+            generator.generate(promptIDs: tokenizer.encode(prompt), maxTokens: 120, settings: SamplingSettings(temperature: 0.8),
+                               seed: UInt64(i), stopTokens: []) {
+                FileHandle.standardOutput.write(Data($0.replacingOccurrences(of: "<|endoftext|>", with: "\n\n").utf8))
             }
             say("")
         }
