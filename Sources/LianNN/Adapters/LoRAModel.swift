@@ -33,9 +33,12 @@ extension LanguageModel {
     /// linear layer but the output head.
     public func loraTargets(_ config: LoRAConfig) -> [(path: String, layer: Linear)] {
         let targets = LoRAConfig.expand(config.targetModules, for: configuration.modelType)
+        // The output head is never adapted (as PEFT's all-linear): the fused head + loss reads its
+        // weight directly.
         return linearLayers.filter { path, _ in
+            if path == "lm_head" { return false }
             if let layers = config.layers, !layers.contains(Self.layerIndex(of: path) ?? -1) { return false }
-            if targets.contains("all-linear") { return path != "lm_head" }
+            if targets.contains("all-linear") { return true }
             return targets.contains { path == $0 || path.hasSuffix("." + $0) }
         }
     }
@@ -56,6 +59,9 @@ extension LanguageModel {
             layer.lora = LoRAAdapter(inputSize: layer.inputSize, outputSize: layer.outputSize, rank: config.rank,
                                      scale: config.scale, dropout: config.dropout, rng: &rng)
         }
+        // Frozen weights get no gradients: buffers cached for tensors of their sizes (left by
+        // initialization or loading) would never be reused, so they go back to the system.
+        SystemMemory.releaseFreed()
         return targets.map(\.path)
     }
 

@@ -75,7 +75,7 @@ public final class GPT2: LanguageModel {
     public var contextLength: Int { config.contextLength }
     public func configJSON() throws -> Data { try config.huggingFaceJSON() }
 
-    public func forward(_ ids: IndexTensor, collectHiddenStates: Bool = false, dropout: DropoutSource? = nil) -> ModelOutput {
+    public func features(_ ids: IndexTensor, collectHiddenStates: Bool, dropout: DropoutSource?) -> ModelFeatures {
         validate(ids)
         let t = ids.shape[1]
         let positions = IndexTensor(shape: [t], values: (0..<Int32(t)).map { $0 })
@@ -88,8 +88,6 @@ public final class GPT2: LanguageModel {
         }
         x = transformer.lnF(x)
         if collectHiddenStates { hidden.append(x) }
-        let head = lmHead?.weight.value ?? transformer.wte.weight.value
-        let logits = x.linear(weight: head)                                 // (B, T, V)
-        return ModelOutput(logits: logits, hiddenStates: hidden)
+        return ModelFeatures(final: x, hiddenStates: hidden, head: lmHead?.weight.value ?? transformer.wte.weight.value)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LianKernels
 import LianTensor
 
 /// Reads and writes models as Hugging Face folders: `config.json` + `model.safetensors` (or a
@@ -30,6 +31,8 @@ public enum HuggingFaceFolder {
             throw ModelError(path: configURL.path, "model_type '\(modelType ?? "(missing)")' is not one Lian builds (gpt2, llama)")
         }
         try loadWeights(into: model, from: directory)
+        // The random initial weights the file replaced are not needed again.
+        SystemMemory.releaseFreed()
         return model
     }
 

@@ -11,6 +11,14 @@ public struct ModelOutput {
     public var hiddenStates: [Tensor]
 }
 
+/// The last hidden states (after the final norm) and the output head's weight [V, C]; logits are
+/// `final · headᵀ`.
+public struct ModelFeatures {
+    public var final: Tensor
+    public var hiddenStates: [Tensor]
+    public var head: Tensor
+}
+
 /// A causal language model: token ids [B, T] → next-token logits [B, T, V].
 public protocol LanguageModel: Module {
     var vocabularySize: Int { get }
@@ -20,22 +28,27 @@ public protocol LanguageModel: Module {
     var contextLength: Int { get }
     /// The Hugging Face `config.json` for this model.
     func configJSON() throws -> Data
-    /// Logits for `ids`; with a `dropout` source the pass is a training pass (dropout on, as the
-    /// configuration sets it), without one an evaluation pass.
-    func forward(_ ids: IndexTensor, collectHiddenStates: Bool, dropout: DropoutSource?) -> ModelOutput
+    /// The final hidden states for `ids` and the head that turns them into logits; with a
+    /// `dropout` source the pass is a training pass (dropout on, as the configuration sets it),
+    /// without one an evaluation pass.
+    func features(_ ids: IndexTensor, collectHiddenStates: Bool, dropout: DropoutSource?) -> ModelFeatures
 }
 
 extension LanguageModel {
     public func callAsFunction(_ ids: IndexTensor) -> Tensor { forward(ids, collectHiddenStates: false, dropout: nil).logits }
 
-    public func forward(_ ids: IndexTensor, collectHiddenStates: Bool = false) -> ModelOutput {
-        forward(ids, collectHiddenStates: collectHiddenStates, dropout: nil)
+    /// Logits for `ids` (and, when asked, the hidden states); a training pass when `dropout` is given.
+    public func forward(_ ids: IndexTensor, collectHiddenStates: Bool = false, dropout: DropoutSource? = nil) -> ModelOutput {
+        let f = features(ids, collectHiddenStates: collectHiddenStates, dropout: dropout)
+        return ModelOutput(logits: f.final.linear(weight: f.head), hiddenStates: f.hiddenStates)   // (B, T, V)
     }
 
     /// Mean cross-entropy of the next-token predictions against `targets` (−100 ignored); a
-    /// training pass when `dropout` is given.
+    /// training pass when `dropout` is given. The head and the loss run fused, in chunks of rows,
+    /// so the [B, T, V] logits never exist whole (see `Tensor.linearCrossEntropy`).
     public func loss(_ ids: IndexTensor, targets: IndexTensor, dropout: DropoutSource? = nil) -> Tensor {
-        Tensor.crossEntropy(logits: forward(ids, collectHiddenStates: false, dropout: dropout).logits, targets: targets)
+        let f = features(ids, collectHiddenStates: false, dropout: dropout)
+        return Tensor.linearCrossEntropy(hidden: f.final, weight: f.head, targets: targets)
     }
 
     /// Checks ids before a forward pass: shape [B, T], T within the context, ids within the vocabulary.

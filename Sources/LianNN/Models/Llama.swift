@@ -72,7 +72,7 @@ public final class Llama: LanguageModel {
     public var contextLength: Int { config.contextLength }
     public func configJSON() throws -> Data { try config.huggingFaceJSON() }
 
-    public func forward(_ ids: IndexTensor, collectHiddenStates: Bool = false, dropout: DropoutSource? = nil) -> ModelOutput {
+    public func features(_ ids: IndexTensor, collectHiddenStates: Bool, dropout: DropoutSource?) -> ModelFeatures {
         validate(ids)
         var x = model.embedTokens(ids)                                     // (B, T, C)
         var hidden: [Tensor] = []
@@ -82,7 +82,6 @@ public final class Llama: LanguageModel {
         }
         x = model.norm(x)
         if collectHiddenStates { hidden.append(x) }
-        let head = lmHead?.weight.value ?? model.embedTokens.weight.value
-        return ModelOutput(logits: x.linear(weight: head), hiddenStates: hidden)
+        return ModelFeatures(final: x, hiddenStates: hidden, head: lmHead?.weight.value ?? model.embedTokens.weight.value)
     }
 }

@@ -98,9 +98,11 @@ public struct TrainingPlan: Codable, Sendable {
         let heads: Double
         switch config { case .gpt2(let g): heads = Double(g.heads); case .llama(let l): heads = Double(l.heads) }
         attentionProbabilities = layers * tokens * heads * t * 4            // B·H·T×T, stored whole
-        let logits = tokens * vocabulary * 4                                  // kept by the cross-entropy
+        // The head and the loss run fused in chunks of ≤ 4 M logits (kept only when one chunk holds
+        // them all): the [B·T, V] logits never exist whole.
+        let logits = min(tokens * vocabulary, Double(1 << 22)) * 4
         activations = layers * tokens * perToken * 4 + attentionProbabilities + logits + tokens * 2 * c * 4
-        // Backward: the logits' gradient, and one layer's gradients in flight (≈ its activations).
+        // Backward: a chunk of the logits' gradient, and one layer's gradients in flight (≈ its activations).
         backwardWorkspace = logits + tokens * perToken * 4 + tokens * heads * t * 4
         runtime = 25 * 1_048_576                                           // measured: an idle lian process
         total = weights + gradients + optimizerState + activations + backwardWorkspace + runtime
