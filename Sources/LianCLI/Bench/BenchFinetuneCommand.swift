@@ -12,7 +12,7 @@ struct BenchFinetuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune", abstract: "Peak memory and speed of full, LoRA and QLoRA fine-tuning on a GPT-2-124M-shaped model.")
 
-    @Option(help: "Batch size.") var batch: Int = 2
+    @Option(help: "Sequences per step (1, as QLoRA runs usually are, with accumulation for more).") var batch: Int = 1
     @Option(help: "Context length.") var context: Int = 256
     @Option(help: "Timed steps per method (after two warm-up steps).") var steps: Int = 5
     @Option(help: "LoRA rank (on the attention layers: c_attn, attn.c_proj).") var rank: Int = 8
