@@ -47,8 +47,9 @@ struct PlanCommand: ParsableCommand {
         b = batch ?? b; t = context ?? t
         guard t <= modelConfig.contextLength else { throw ValidationError("--context \(t) exceeds the model's \(modelConfig.contextLength)") }
         let gflops = noTime ? nil : Self.measureGEMM(rows: b * t, width: modelConfig.width)
+        let bandwidth = noTime ? nil : MachinePeak.triadGBs(threads: Parallelism.threadCount, seconds: 0.3)
         let plan = TrainingPlan(config: modelConfig, method: m, lora: LoRAConfig(rank: rank, alpha: Float(2 * rank), targetModules: targets),
-                                batch: b, context: t, gflops: gflops)
+                                batch: b, context: t, gflops: gflops, bandwidth: bandwidth)
         if json { try printJSON(plan); return }
         func mb(_ bytes: Double) -> String { String(format: "%9.1f MB", bytes / 1_048_576) }
         print("\(plan.modelType) · \(m.rawValue) · batch \(b) × context \(t) · AdamW")
@@ -64,7 +65,8 @@ struct PlanCommand: ParsableCommand {
         print("  runtime           " + mb(plan.runtime))
         print("  total (peak)      " + mb(plan.total))
         if let s = plan.secondsPerStep, let g = plan.gflops {
-            print(String(format: "time per step       %.3f s (%.0f tokens/s) at the measured %.0f GFLOP/s matrix-multiply speed", s, Double(b * t) / s, g))
+            print(String(format: "time per step       %.3f s (%.0f tokens/s): FLOPs at the measured %.0f GFLOP/s matrix-multiply speed,", s, Double(b * t) / s, g))
+            print(String(format: "                    plus %.0f MB of memory-bound traffic at the measured %.1f GB/s", plan.memoryTraffic / 1_048_576, plan.bandwidth ?? 0))
         }
     }
 

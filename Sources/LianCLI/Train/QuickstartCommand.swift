@@ -82,7 +82,7 @@ struct QuickstartCommand: ParsableCommand {
             // paragraph break here and the sample goes on to its length.
             generator.generate(promptIDs: tokenizer.encode(prompt), maxTokens: 120, settings: SamplingSettings(temperature: 0.8),
                                seed: UInt64(i), stopTokens: []) {
-                FileHandle.standardOutput.write(Data($0.replacingOccurrences(of: "<|endoftext|>", with: "\n\n").utf8))
+                FileHandle.standardOutput.write(Data($0.replacingOccurrences(of: "<|endoftext|>", with: "\n").utf8))
             }
             say("")
         }

@@ -26,20 +26,25 @@ public struct TrainingPlan: Codable, Sendable {
     /// The program itself (code, runtime, buffers outside the model).
     public var runtime: Double
     public var total: Double
-    /// Seconds per optimizer step at `gflops`.
+    /// Bytes the memory-bound kernels move per step (norms, activations, softmax, the loss, AdamW).
+    public var memoryTraffic: Double
+    /// Seconds per optimizer step: FLOPs at `gflops` plus `memoryTraffic` at `bandwidth` GB/s.
     public var secondsPerStep: Double?
     public var gflops: Double?
+    public var bandwidth: Double?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type", method, batch, context, parameters, trainableParameters = "trainable_parameters"
         case flopsPerToken = "flops_per_token", flopsPerStep = "flops_per_step", weights, gradients
         case optimizerState = "optimizer_state", activations, attentionProbabilities = "attention_probabilities"
         case backwardWorkspace = "backward_workspace", runtime, total, secondsPerStep = "seconds_per_step", gflops
+        case memoryTraffic = "memory_traffic", bandwidth
     }
 
     /// The plan for `config` trained with `method` (LoRA settings from `lora`) on batches of
     /// `batch` × `context` tokens, AdamW.
-    public init(config: ModelConfiguration, method: Method, lora: LoRAConfig? = nil, batch: Int, context: Int, gflops: Double? = nil) {
+    public init(config: ModelConfiguration, method: Method, lora: LoRAConfig? = nil, batch: Int, context: Int,
+                gflops: Double? = nil, bandwidth: Double? = nil) {
         modelType = config.modelType
         self.method = method; self.batch = batch; self.context = context
         parameters = config.parameterCount
@@ -106,9 +111,17 @@ public struct TrainingPlan: Codable, Sendable {
         backwardWorkspace = logits + tokens * perToken * 4 + tokens * heads * t * 4
         runtime = 25 * 1_048_576                                           // measured: an idle lian process
         total = weights + gradients + optimizerState + activations + backwardWorkspace + runtime
+        // Memory-bound work, in bytes moved: each kept activation is written in the forward pass
+        // and read back in the backward pass, which writes and reads its gradient (4 passes); the
+        // attention probabilities likewise, plus the softmax's own read and write; the logits
+        // are written, read for the log-sum-exp and turned into their gradient (3 passes); AdamW
+        // reads and writes each trainable parameter, its gradient and two moments (7 passes).
+        let kept = activations - attentionProbabilities - logits
+        memoryTraffic = 4 * kept + 6 * attentionProbabilities + 3 * tokens * vocabulary * 4 + 7 * 4 * Double(trainableParameters)
         if let gflops, gflops > 0 {
             self.gflops = gflops
-            secondsPerStep = flopsPerStep / (gflops * 1e9)
+            self.bandwidth = bandwidth
+            secondsPerStep = flopsPerStep / (gflops * 1e9) + (bandwidth.map { memoryTraffic / ($0 * 1e9) } ?? 0)
         }
     }
 
