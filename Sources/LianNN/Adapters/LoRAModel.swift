@@ -70,9 +70,10 @@ extension LanguageModel {
         namedParameters().filter { $0.path.contains(".lora_A.") || $0.path.contains(".lora_B.") }
     }
 
-    /// Folds every adapter into its base weight (dequantizing NF4 bases) and removes the adapters.
+    /// Folds every adapter into its base weight and removes the adapters; NF4 bases (adapted or
+    /// not) become their dequantized Float32 values, so the result is a plain model.
     public func mergeLoRA() {
-        for (_, layer) in linearLayers { layer.mergeAdapter() }
+        for (_, layer) in linearLayers { layer.mergeAdapter(); layer.dequantize() }
     }
 
     /// Stores the weights of every linear layer but the output head in NF4 (QLoRA's base).

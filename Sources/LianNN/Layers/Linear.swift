@@ -70,6 +70,15 @@ public final class Linear: Module {
         return Tensor(shape: weightShape, values: quantized.dequantized())
     }
 
+    /// Turns an NF4 base weight back into Float32 (the dequantized values).
+    public func dequantize() {
+        guard quantized != nil else { return }
+        let w = baseWeight
+        quantized = nil
+        weight.value = w
+        weight.isTrainable = false
+    }
+
     /// Folds the adapter into the base weight (W += scale·B·A, transposed for the [in, out]
     /// layout) and removes it; a quantized base becomes Float32 again.
     public func mergeAdapter() {
