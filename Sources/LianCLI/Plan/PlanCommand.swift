@@ -48,8 +48,12 @@ struct PlanCommand: ParsableCommand {
         guard t <= modelConfig.contextLength else { throw ValidationError("--context \(t) exceeds the model's \(modelConfig.contextLength)") }
         let gflops = noTime ? nil : Self.measureGEMM(rows: b * t, width: modelConfig.width)
         let bandwidth = noTime ? nil : MachinePeak.triadGBs(threads: Parallelism.threadCount, seconds: 0.3)
-        let plan = TrainingPlan(config: modelConfig, method: m, lora: LoRAConfig(rank: rank, alpha: Float(2 * rank), targetModules: targets),
+        var plan = TrainingPlan(config: modelConfig, method: m, lora: LoRAConfig(rank: rank, alpha: Float(2 * rank), targetModules: targets),
                                 batch: b, context: t, gflops: gflops, bandwidth: bandwidth)
+        if !noTime {
+            plan.measuredSecondsPerStep = try StepTimer.extrapolated(
+                config: modelConfig, method: m, lora: LoRAConfig(rank: rank, alpha: Float(2 * rank), targetModules: targets), batch: b, context: t)
+        }
         if json { try printJSON(plan); return }
         func mb(_ bytes: Double) -> String { String(format: "%9.1f MB", bytes / 1_048_576) }
         print("\(plan.modelType) · \(m.rawValue) · batch \(b) × context \(t) · AdamW")
@@ -66,7 +70,10 @@ struct PlanCommand: ParsableCommand {
         print("  total (peak)      " + mb(plan.total))
         if let s = plan.secondsPerStep, let g = plan.gflops {
             print(String(format: "time per step       %.3f s (%.0f tokens/s): FLOPs at the measured %.0f GFLOP/s matrix-multiply speed,", s, Double(b * t) / s, g))
-            print(String(format: "                    plus %.0f MB of memory-bound traffic at the measured %.1f GB/s", plan.memoryTraffic / 1_048_576, plan.bandwidth ?? 0))
+            print(String(format: "                    plus %.0f MB of memory-bound traffic at the measured %.1f GB/s (a lower bound)", plan.memoryTraffic / 1_048_576, plan.bandwidth ?? 0))
+        }
+        if let s = plan.measuredSecondsPerStep {
+            print(String(format: "time per step       %.3f s (%.0f tokens/s) from timed steps of this model cut to 1 and 4 layers", s, Double(b * t) / s))
         }
     }
 

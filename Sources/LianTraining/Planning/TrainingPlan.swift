@@ -32,13 +32,16 @@ public struct TrainingPlan: Codable, Sendable {
     public var secondsPerStep: Double?
     public var gflops: Double?
     public var bandwidth: Double?
+    /// Seconds per step extrapolated from timed steps of the same model with one and four layers
+    /// (set by the caller that times them).
+    public var measuredSecondsPerStep: Double?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type", method, batch, context, parameters, trainableParameters = "trainable_parameters"
         case flopsPerToken = "flops_per_token", flopsPerStep = "flops_per_step", weights, gradients
         case optimizerState = "optimizer_state", activations, attentionProbabilities = "attention_probabilities"
         case backwardWorkspace = "backward_workspace", runtime, total, secondsPerStep = "seconds_per_step", gflops
-        case memoryTraffic = "memory_traffic", bandwidth
+        case memoryTraffic = "memory_traffic", bandwidth, measuredSecondsPerStep = "extrapolated_seconds_per_step"
     }
 
     /// The plan for `config` trained with `method` (LoRA settings from `lora`) on batches of
