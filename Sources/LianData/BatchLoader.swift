@@ -13,12 +13,17 @@ public final class BatchLoader {
 
     public let shards: [TokenShard]
     public let batchSize: Int, context: Int
+    /// Windows start at multiples of this (1: anywhere; `context`: the aligned windows a teacher
+    /// cache holds).
+    public let stride: Int
     public private(set) var position: Position
     /// Start positions available per shard (windows never cross a shard boundary).
     private let windows: [Int]
     private let totalWindows: Int
+    /// (shard, window index) of each row of the last batch.
+    public private(set) var lastWindows: [(shard: Int, window: Int)] = []
 
-    public init(shards: [TokenShard], batchSize: Int, context: Int, seed: UInt64) throws {
+    public init(shards: [TokenShard], batchSize: Int, context: Int, seed: UInt64, stride: Int = 1) throws {
         guard let first = shards.first else { throw DataError(path: "(no shards)", "the loader needs at least one shard") }
         for s in shards where s.vocabularySize != first.vocabularySize {
             throw DataError(path: s.path, "vocabulary size \(s.vocabularySize) differs from \(first.path)'s \(first.vocabularySize)")
@@ -26,7 +31,8 @@ public final class BatchLoader {
         self.shards = shards
         self.batchSize = batchSize
         self.context = context
-        windows = shards.map { max(0, $0.count - context) }
+        self.stride = max(1, stride)
+        windows = shards.map { $0.count > context ? ($0.count - context - 1) / max(1, stride) + 1 : 0 }
         totalWindows = windows.reduce(0, +)
         guard totalWindows > 0 else {
             throw DataError(path: shards.map(\.path).joined(separator: ", "), "hold fewer than context + 1 = \(context + 1) tokens")
@@ -41,14 +47,17 @@ public final class BatchLoader {
     public func next() -> (inputs: [Int32], targets: [Int32]) {
         var inputs = [Int32](), targets = [Int32]()
         inputs.reserveCapacity(batchSize * context); targets.reserveCapacity(batchSize * context)
+        lastWindows.removeAll(keepingCapacity: true)
         for _ in 0..<batchSize {
             var w = Int(position.rng.next() % UInt64(totalWindows))
             var s = 0
             while w >= windows[s] { w -= windows[s]; s += 1 }
             let shard = shards[s]
+            lastWindows.append((s, w))
+            let start = w * stride
             for t in 0..<context {
-                inputs.append(shard[w + t])
-                targets.append(shard[w + t + 1])
+                inputs.append(shard[start + t])
+                targets.append(shard[start + t + 1])
             }
         }
         position.batches += 1

@@ -39,6 +39,9 @@ public final class Trainer {
     public let model: any LanguageModel
     let optimizer: AdamW
     let loader: BatchLoader
+    /// The teacher when distilling (live), or its cache.
+    let teacher: (any LanguageModel)?
+    let teacherCache: TeacherCache?
     let validationShard: TokenShard?
     let tokenizerFile: URL?
     var dropout: DropoutSource
@@ -62,6 +65,16 @@ public final class Trainer {
         try config.validate()
         let model: any LanguageModel
         do { model = try config.model.makeModel(seed: config.seed) } catch let e as ModelError { throw TrainingError(path: e.path, e.message) }
+        try self.init(config: config, model: model, state: nil, optimizerState: nil, tokenizerFile: tokenizerFile)
+    }
+
+    /// A fresh run that starts from `model`'s weights (a student initialized from a folder);
+    /// `config.model` must be its configuration.
+    public convenience init(config: TrainingConfig, startingFrom model: any LanguageModel, tokenizerFile: URL? = nil) throws {
+        try config.validate()
+        guard model.configuration == config.model else {
+            throw TrainingError(path: config.out, "the starting model's configuration differs from the run's")
+        }
         try self.init(config: config, model: model, state: nil, optimizerState: nil, tokenizerFile: tokenizerFile)
     }
 
@@ -101,9 +114,12 @@ public final class Trainer {
             throw TrainingError(path: train.path, "was tokenized with a vocabulary of \(train.vocabularySize), larger than the model's \(config.model.vocabularySize)")
         }
         do {
-            loader = try BatchLoader(shards: [train], batchSize: config.batchSize, context: config.context, seed: config.seed)
+            // A teacher cache holds aligned windows: the loader then draws only those.
+            loader = try BatchLoader(shards: [train], batchSize: config.batchSize, context: config.context, seed: config.seed,
+                                     stride: config.distillation?.teacherCache != nil ? config.context : 1)
         } catch let e as DataError { throw TrainingError(path: e.path, e.message) }
         dropout = DropoutSource(seed: config.seed ^ 0xD20F)
+        (teacher, teacherCache) = try Self.loadTeacher(config, train: train)
         // Bytes per validation token, for bits per byte (needs the tokenizer to know the bytes).
         if let tokenizerFile, let validationShard, let tok = try? LianTokenizerBridge.bytesPerToken(tokenizerFile, validationShard) {
             bytesPerToken = tok
@@ -154,7 +170,7 @@ public final class Trainer {
             let (x, y) = loader.next()
             let ids = IndexTensor(shape: [config.batchSize, config.context], values: x)
             let targets = IndexTensor(shape: [config.batchSize, config.context], values: y)
-            let loss = model.loss(ids, targets: targets, dropout: dropout)
+            let loss = try distillation(ids, targets: targets) ?? model.loss(ids, targets: targets, dropout: dropout)
             lossSum += loss.item
             (microBatches == 1 ? loss : loss.scaled(by: 1 / Float(microBatches))).backward()
         }
@@ -191,6 +207,52 @@ public final class Trainer {
                                     seconds: Date().timeIntervalSince(start))
         metrics.append(metric)
         return metric
+    }
+
+    /// Loads the teacher (or opens its cache) when the config distills, checking that it fits.
+    static func loadTeacher(_ config: TrainingConfig, train: TokenShard) throws -> ((any LanguageModel)?, TeacherCache?) {
+        guard let d = config.distillation else { return (nil, nil) }
+        if let path = d.teacherCache {
+            let cache = try TeacherCache(url: URL(fileURLWithPath: path))
+            guard cache.context == config.context else {
+                throw TrainingError(path: path, "was built with context \(cache.context), the run uses \(config.context)")
+            }
+            guard cache.windows == (train.count - 1) / config.context else {
+                throw TrainingError(path: path, "holds \(cache.windows) windows, but \(train.path) has \((train.count - 1) / config.context): it was built for other data")
+            }
+            return (nil, cache)
+        }
+        let teacher: any LanguageModel
+        do { teacher = try HuggingFaceFolder.loadModel(from: URL(fileURLWithPath: d.teacher)) } catch let e as ModelError {
+            throw TrainingError(path: e.path, e.message)
+        }
+        guard teacher.vocabularySize == config.model.vocabularySize else {
+            throw TrainingError(path: d.teacher, "the teacher's vocabulary (\(teacher.vocabularySize)) differs from the student's (\(config.model.vocabularySize)); distillation needs the same tokenizer")
+        }
+        guard config.context <= teacher.contextLength else {
+            throw TrainingError(path: d.teacher, "the teacher's context (\(teacher.contextLength)) is shorter than the run's \(config.context)")
+        }
+        return (teacher, nil)
+    }
+
+    /// The distillation loss for this batch (nil when the run does not distill): teacher
+    /// predictions from the cache (for the windows the loader drew) or from the live teacher.
+    func distillation(_ ids: IndexTensor, targets: IndexTensor) throws -> Tensor? {
+        guard let d = config.distillation else { return nil }
+        let predictions: TeacherPredictions
+        if let teacherCache {
+            var allIDs: [Int32] = [], allLogits: [Float] = []
+            for (_, w) in loader.lastWindows {
+                let p = try teacherCache.predictions(window: w)
+                allIDs += p.ids; allLogits += p.logits
+            }
+            predictions = TeacherPredictions(ids: allIDs, logits: allLogits, k: teacherCache.k)
+        } else {
+            predictions = TeacherPredictions.topK(withNoGrad { teacher!(ids) }, k: d.topK)
+        }
+        let logits = model.forward(ids, collectHiddenStates: false, dropout: dropout).logits
+        return Tensor.distillationLoss(student: logits, teacher: predictions, targets: targets, temperature: d.temperature,
+                                       alpha: d.alpha, divergence: d.divergence)
     }
 
     /// Steps whose losses form the reference for spike detection.

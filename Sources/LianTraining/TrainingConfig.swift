@@ -40,6 +40,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var lossSpikeZ = 6.0
     /// This many skipped steps in a row stop the run with a diagnosis.
     public var maxConsecutiveSkips = 5
+    /// Learn from a teacher model as well as from the data (see `DistillationConfig`).
+    public var distillation: DistillationConfig?
 
     public init(model: ModelConfiguration, data: String, out: String) {
         self.model = model; self.data = data; self.out = out
@@ -52,6 +54,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case gradientClip = "grad_clip", evalInterval = "eval_interval", evalBatches = "eval_batches"
         case checkpointInterval = "checkpoint_interval", keepCheckpoints = "keep_checkpoints"
         case tokensPerStep = "tokens_per_step", lossSpikeZ = "loss_spike_z", maxConsecutiveSkips = "max_consecutive_skips"
+        case distillation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -80,6 +83,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         tokensPerStep = try c.decodeIfPresent(Int.self, forKey: .tokensPerStep)
         lossSpikeZ = try c.decodeIfPresent(Double.self, forKey: .lossSpikeZ) ?? defaults.lossSpikeZ
         maxConsecutiveSkips = try c.decodeIfPresent(Int.self, forKey: .maxConsecutiveSkips) ?? defaults.maxConsecutiveSkips
+        distillation = try c.decodeIfPresent(DistillationConfig.self, forKey: .distillation)
     }
 
     /// Micro-batches per optimizer step: from `tokens_per_step` when given, else `accumulation`.
@@ -128,6 +132,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         require(["cosine", "wsd"].contains(schedule), "schedule must be cosine or wsd, not '\(schedule)'")
         require(evalInterval > 0 && evalBatches > 0 && checkpointInterval > 0 && keepCheckpoints > 0, "intervals and counts must be positive")
         if !problems.isEmpty { throw TrainingError(path: path, problems.joined(separator: "; ")) }
+        try distillation?.validate(path: path)
         do { try model.validate(path: path) } catch let e as ModelError { throw TrainingError(path: path, e.message) }
     }
 

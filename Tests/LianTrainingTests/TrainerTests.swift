@@ -176,4 +176,42 @@ import Testing
         let missing = FileManager.default.temporaryDirectory.appendingPathComponent("lian-nothing-\(UUID().uuidString)")
         #expect { try Trainer.resume(from: missing) } throws: { ($0 as? TrainingError)?.message.contains("checkpoint folder") == true }
     }
+
+    @Test func distillationFromACacheResumesBitForBitAndChecksTheTeacher() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-distill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (data, tokenizer) = try Self.prepareData(in: directory)
+        let teacherFolder = directory.appendingPathComponent("teacher")
+        try HuggingFaceFolder.save(try GPT2(GPT2Config(vocabSize: 512, contextLength: 32, width: 64, layers: 2, heads: 4), seed: 9), to: teacherFolder)
+        let cacheURL = directory.appendingPathComponent("cache.safetensors")
+        try TeacherCache.build(teacher: try HuggingFaceFolder.loadModel(from: teacherFolder),
+                               shard: try TokenShard(url: data.appendingPathComponent("train.bin")), context: 32, k: 8, to: cacheURL)
+        func config(_ out: String, cached: Bool) -> TrainingConfig {
+            var c = Self.config(data: data, out: directory.appendingPathComponent(out), steps: 6,
+                                model: .gpt2(GPT2Config(vocabSize: 512, contextLength: 32, width: 32, layers: 1, heads: 2)))
+            var d = DistillationConfig(teacher: teacherFolder.path, teacherCache: cached ? cacheURL.path : nil)
+            d.topK = 8; d.alpha = 0.7; d.divergence = .symmetric
+            c.distillation = d
+            return c
+        }
+        let straight = try Trainer(config: config("a", cached: true), tokenizerFile: tokenizer)
+        try straight.run()
+        let first = try Trainer(config: config("b", cached: true), tokenizerFile: tokenizer)
+        first.stopRequested = { first.step >= 3 }
+        let resumed = try Trainer.resume(from: try first.run()!)
+        try resumed.run()
+        #expect(resumed.metrics.map(\.loss) == straight.metrics.map(\.loss))
+        #expect(straight.metrics.allSatisfy { $0.loss!.isFinite && !$0.skipped })
+        // A live teacher trains too (its equality with the cache is TeacherCacheTests').
+        var c = config("c", cached: false); c.steps = 2
+        let live = try Trainer(config: c, tokenizerFile: tokenizer)
+        try live.run()
+        #expect(live.metrics.allSatisfy { $0.loss!.isFinite })
+        // A teacher with another vocabulary is refused.
+        let other = directory.appendingPathComponent("other")
+        try HuggingFaceFolder.save(try GPT2(GPT2Config(vocabSize: 600, contextLength: 32, width: 32, layers: 1, heads: 2), seed: 1), to: other)
+        var bad = config("d", cached: false)
+        bad.distillation!.teacher = other.path
+        #expect { try Trainer(config: bad, tokenizerFile: tokenizer) } throws: { ($0 as? TrainingError)?.message.contains("vocabulary") == true }
+    }
 }
