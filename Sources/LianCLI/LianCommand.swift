@@ -7,7 +7,7 @@ public struct LianCommand: ParsableCommand {
         abstract: "Lian (炼): train your own language model from raw text, and see inside it.",
         subcommands: [QuickstartCommand.self, TokenizerCommand.self, DataCommand.self, TrainCommand.self, GenerateCommand.self,
                       FinetuneCommand.self, MergeCommand.self, ChatCommand.self, InspectCommand.self,
-                      PlanCommand.self, DistillCommand.self, BenchCommand.self]
+                      PlanCommand.self, DistillCommand.self, EmbedCommand.self, SearchCommand.self, BenchCommand.self]
     )
     public init() {}
 }
