@@ -20,6 +20,7 @@ struct DistillCommand: ParsableCommand {
     @Option(help: "The teacher model folder.") var teacher: String?
     @Option(help: "A student model folder to start from.") var student: String?
     @Option(help: "Or a student preset: tiny, small, llama-tiny, llama-small.") var studentPreset: String?
+    @Option(help: "Or a run.json training config for the student (its data and out are overridden by the flags).") var config: String?
     @Option(help: "Folder with train.bin and val.bin.") var data: String?
     @Option(help: "Output folder.") var out: String?
     @Option(help: "tokenizer.json the shards were made with.") var tokenizer: String?
@@ -55,6 +56,9 @@ struct DistillCommand: ParsableCommand {
                     c.model = model.configuration
                     c.context = min(c.context, model.contextLength)
                     start = model
+                } else if let config {
+                    c = try TrainingConfig.load(URL(fileURLWithPath: config))
+                    c.data = data; c.out = out
                 } else {
                     c = try TrainingPresets.config(studentPreset ?? "tiny", vocabularySize: vocabulary ?? 8192, data: data, out: out)
                 }

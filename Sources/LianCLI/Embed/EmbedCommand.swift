@@ -121,9 +121,9 @@ struct EmbedTrainCommand: ParsableCommand {
         for s in 0..<steps {
             let l = trainer.step(train, batchSize: batchSize, learningRate: learningRate)
             recent.append(l); if recent.count > 20 { recent.removeFirst() }
-            progress.update(Double(s + 1), of: Double(steps), unit: String(format: "steps (loss %.3f)", recent.reduce(0, +) / Float(recent.count)))
+            progress.update(Double(s + 1), of: Double(steps), unit: "steps")
         }
-        progress.finish("\(steps) steps")
+        progress.finish(String(format: "%d steps, InfoNCE loss of the last 20: %.3f", steps, recent.reduce(0, +) / Float(max(1, recent.count))))
         let after = recall()
         say(String(format: "recall@1 on held-out pairs: %.3f → %.3f", before, after))
         let outURL = URL(fileURLWithPath: out)
