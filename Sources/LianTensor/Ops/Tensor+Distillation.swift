@@ -1,6 +1,9 @@
 import Foundation
 import LianKernels
 
+struct SendableDoublePointer: @unchecked Sendable { let base: UnsafeMutablePointer<Double> }
+struct SendableInt32Pointer: @unchecked Sendable { let base: UnsafeMutablePointer<Int32> }
+
 /// Which divergence distillation minimizes.
 public enum DistillationDivergence: String, Codable, Sendable, CaseIterable {
     /// KL(teacher ‖ student): the student covers everything the teacher finds likely (Hinton et al.).
@@ -77,67 +80,36 @@ extension Tensor {
         precondition(teacher.ids.count == n * k, "[distill] teacher has \(teacher.ids.count / k) rows, student \(n)")
         precondition(targets.count == n, "[distill] \(targets.count) targets for \(n) rows")
         precondition(temperature > 0 && alpha >= 0 && alpha <= 1, "[distill] need T > 0 and 0 ≤ α ≤ 1")
-        let t = Double(temperature), a = Double(alpha)
-        let z = student.scalars
-        var total = 0.0, counted = 0
-        // Per row: the gradient with respect to z, before dividing by the counted rows.
+        let (wf, wr): (Float, Float) = divergence == .forward ? (1, 0) : divergence == .reverse ? (0, 1) : (0.5, 0.5)
         var grad = [Float](repeating: 0, count: n * v)
+        var rowLoss = [Double](repeating: 0, count: n)
         for r in 0..<n {
             let target = targets.values[r]
-            if target == ignoreIndex { continue }
-            counted += 1
-            let row = z[(r * v)..<((r + 1) * v)].map(Double.init)
-            // Student at temperature T over the whole vocabulary.
-            let mT = row.max()!
-            let eT = row.map { Foundation.exp(($0 - mT) / t) }
-            let sumT = eT.reduce(0, +)
-            let logSumT = Foundation.log(sumT)
-            // Teacher on its ids at temperature T.
-            let tid = teacher.ids[(r * k)..<((r + 1) * k)].map(Int.init)
-            let tl = teacher.logits[(r * k)..<((r + 1) * k)].map(Double.init)
-            let mt = tl.max()!
-            let et = tl.map { Foundation.exp(($0 - mt) / t) }
-            let st = et.reduce(0, +)
-            let p = et.map { $0 / st }
-            let logP = tl.map { ($0 - mt) / t - Foundation.log(st) }
-            var g = [Double](repeating: 0, count: v)
-            var kl = 0.0
-            if divergence != .reverse {
-                // KL(p ‖ s) = Σ p (log p − log s);   ∂/∂z = (s − p)/T
-                var forward = 0.0
-                for (j, id) in tid.enumerated() { forward += p[j] * (logP[j] - ((row[id] - mT) / t - logSumT)) }
-                let w = divergence == .symmetric ? 0.5 : 1.0
-                kl += w * forward
-                for i in 0..<v { g[i] += w * a * t * (eT[i] / sumT) }
-                for (j, id) in tid.enumerated() { g[id] -= w * a * t * p[j] }
-            }
-            if divergence != .forward {
-                // q = student renormalized over the teacher's ids; KL(q ‖ p) = Σ q (log q − log p)
-                let logits = tid.map { (row[$0] - mT) / t }
-                let mq = logits.max()!
-                let eq = logits.map { Foundation.exp($0 - mq) }
-                let sq = eq.reduce(0, +)
-                let q = eq.map { $0 / sq }
-                let logQ = logits.map { $0 - mq - Foundation.log(sq) }
-                var reverse = 0.0
-                for j in 0..<k { reverse += q[j] * (logQ[j] - logP[j]) }
-                let w = divergence == .symmetric ? 0.5 : 1.0
-                kl += w * reverse
-                for (j, id) in tid.enumerated() { g[id] += w * a * t * q[j] * (logQ[j] - logP[j] - reverse) }
-            }
-            // Cross-entropy with the hard target at temperature 1.
-            var ce = 0.0
-            if a < 1 {
-                let m1 = row.max()!
-                let e1 = row.map { Foundation.exp($0 - m1) }
-                let s1 = e1.reduce(0, +)
-                ce = Foundation.log(s1) - (row[Int(target)] - m1)
-                for i in 0..<v { g[i] += (1 - a) * e1[i] / s1 }
-                g[Int(target)] -= (1 - a)
-            }
-            total += a * t * t * kl + (1 - a) * ce
-            for i in 0..<v { grad[r * v + i] = Float(g[i]) }
+            if target != ignoreIndex { precondition(target >= 0 && Int(target) < v, "[distill] target \(target) at row \(r) is outside 0..<\(v)") }
         }
+        // Rows in parallel, each in SIMD passes (LianKernels/Transformer/Distillation.swift).
+        let counted = targets.values.filter { $0 != ignoreIndex }.count
+        grad.withUnsafeMutableBufferPointer { g in
+            rowLoss.withUnsafeMutableBufferPointer { l in
+                teacher.ids.withUnsafeBufferPointer { ti in
+                    teacher.logits.withUnsafeBufferPointer { tl in
+                        let G = SendablePointer(g.baseAddress!), L = SendableDoublePointer(base: l.baseAddress!)
+                        let TI = SendableInt32Pointer(base: UnsafeMutablePointer(mutating: ti.baseAddress!))
+                        let TL = SendablePointer(UnsafeMutablePointer(mutating: tl.baseAddress!))
+                        let Z = SendablePointer(UnsafeMutablePointer(mutating: student.pointer))
+                        let tv = targets.values
+                        parallelChunks(n, minChunk: Swift.max(1, 4096 / Swift.max(1, v))) { range in
+                            for r in range where tv[r] != ignoreIndex {
+                                L.base[r] = Distillation.row(z: Z.base + r * v, vocab: v, teacherIDs: TI.base + r * k, teacherLogits: TL.base + r * k,
+                                                             k: k, target: Int(tv[r]), temperature: temperature, alpha: alpha,
+                                                             forwardWeight: wf, reverseWeight: wr, grad: G.base + r * v)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let total = rowLoss.reduce(0, +)
         var out = Tensor(counted > 0 ? Float(total / Double(counted)) : 0)
         let shape = student.shape
         let scale = counted > 0 ? 1 / Float(counted) : 0
