@@ -20,8 +20,10 @@ extension Tensor {
         var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
         let o = out.mutablePointer
         if let bias { for r in 0..<rows { (o + r * outF).update(from: bias.pointer, count: outF) } }
-        let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * w.columns)
-        defer { tile.deallocate() }
+        // Tiles come from the buffer pool: the same size every call, so one buffer serves them all
+        // (fresh 1 MiB mallocs fragment the heap and stay resident).
+        let (tile, tileCapacity) = BufferPool.shared.take(tileRows * w.columns)
+        defer { BufferPool.shared.give(tile, capacity: tileCapacity) }
         for start in stride(from: 0, to: w.rows, by: tileRows) {
             let n = Swift.min(tileRows, w.rows - start)
             w.dequantize(rows: start..<(start + n), absmax: absmax, into: tile)
@@ -39,8 +41,8 @@ extension Tensor {
             if needs[0] {
                 var t = Tensor(uninitializedShape: sx.shape)
                 let d = t.mutablePointer
-                let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * w.columns)
-                defer { tile.deallocate() }
+                let (tile, tileCapacity) = BufferPool.shared.take(tileRows * w.columns)
+                defer { BufferPool.shared.give(tile, capacity: tileCapacity) }
                 for start in stride(from: 0, to: w.rows, by: tileRows) {
                     let n = Swift.min(tileRows, w.rows - start)
                     w.dequantize(rows: start..<(start + n), absmax: absmax, into: tile)
