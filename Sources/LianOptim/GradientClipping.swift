@@ -8,7 +8,13 @@ import LianTensor
 /// the step.
 @discardableResult
 public func clipGradientNorm(_ parameters: [(path: String, parameter: Parameter)], maxNorm: Float) -> Float {
-    let norm = gradientNorm(parameters)
+    clipGradientNorm(parameters, maxNorm: maxNorm, norm: gradientNorm(parameters))
+}
+
+/// As above when the caller already has the global norm (`gradientNorm`), so the gradients are not
+/// read twice.
+@discardableResult
+public func clipGradientNorm(_ parameters: [(path: String, parameter: Parameter)], maxNorm: Float, norm: Float) -> Float {
     guard norm.isFinite else { return norm }
     let factor = min(1, Float(Double(maxNorm) / (Double(norm) + 1e-6)))
     if factor < 1 { for (_, p) in parameters { p.value.scaleGrad(by: factor) } }

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import LianKernels
 import LianNN
-import LianOptim
 import LianTensor
+import LianTraining
 
 /// `lian bench finetune`: peak memory and tokens/s of full fine-tuning, LoRA and QLoRA on the same
 /// base (GPT-2-124M shape, random weights, context 256). Each method runs in its own process, so
@@ -66,29 +66,13 @@ struct BenchFinetuneCommand: ParsableCommand {
     }
 
     func measure(_ method: String) throws -> Measurement {
-        let model = try GPT2(Self.base, seed: 1)
-        switch method {
-        case "full": break
-        case "lora": try model.attachLoRA(LoRAConfig(rank: rank, alpha: Float(2 * rank), targetModules: ["attention"]), seed: 2)
-        case "qlora":
-            model.quantizeLinearLayers()
-            try model.attachLoRA(LoRAConfig(rank: rank, alpha: Float(2 * rank), targetModules: ["attention"]), seed: 2)
-        default: throw ValidationError("--only must be full, lora or qlora")
-        }
+        guard let m = TrainingPlan.Method(rawValue: method) else { throw ValidationError("--only must be full, lora or qlora") }
+        let harness = try SyntheticTrainingStep(config: .gpt2(Self.base), method: m,
+                                                lora: LoRAConfig(rank: rank, alpha: Float(2 * rank), targetModules: ["attention"]),
+                                                batch: batch, context: context)
+        let model = harness.model
         let weightBytes = model.namedParameters().reduce(0) { $0 + 4 * $1.parameter.value.count }
             + model.linearLayers.reduce(0) { $0 + ($1.layer.quantized?.storageBytes ?? 0) }
-        var rng = SeededRandom(seed: 3)
-        let tokens = (0...(batch * context)).map { _ in Int32(rng.next() % UInt64(Self.base.vocabSize)) }
-        let ids = IndexTensor(shape: [batch, context], values: Array(tokens.dropLast()))
-        let targets = IndexTensor(shape: [batch, context], values: Array(tokens.dropFirst()))
-        let optimizer = AdamW(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0)
-        func step() {
-            let parameters = model.trainableParameters
-            model.zeroGrad()
-            model.loss(ids, targets: targets).backward()
-            clipGradientNorm(parameters, maxNorm: 1)
-            optimizer.step(parameters, learningRate: 1e-4)
-        }
         // The peak is measured over training: the high-water mark is reset once the model is ready
         // (Linux: /proc/self/clear_refs, "5"), so building the Float32 model that QLoRA then
         // quantizes does not count — loading is a transient, training is what runs for hours.
@@ -96,9 +80,9 @@ struct BenchFinetuneCommand: ParsableCommand {
         if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
             try? handle.write(contentsOf: Data("5".utf8)); try? handle.close()
         }
-        step(); step()
+        harness.step(); harness.step()
         let start = Stopwatch.now()
-        for _ in 0..<steps { step() }
+        for _ in 0..<steps { harness.step() }
         let seconds = (Stopwatch.now() - start) / Double(steps)
         return Measurement(method: method, tokensPerSecond: Double(batch * context) / seconds,
                            peakMemoryMB: Double(peakResidentBytes()) / 1_048_576,

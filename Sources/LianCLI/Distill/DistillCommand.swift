@@ -29,13 +29,7 @@ struct DistillCommand: ParsableCommand {
     @Option(help: "forward, reverse or symmetric KL.") var divergence: String = "forward"
     @Option(help: "Teacher logits kept per position.") var topK: Int = 64
     @Flag(help: "Compute the teacher's top-k once over the training shard and train from that cache.") var cache = false
-    @Option var steps: Int?
-    @Option var batchSize: Int?
-    @Option var context: Int?
-    @Option var learningRate: Double?
-    @Option var evalInterval: Int?
-    @Option var checkpointInterval: Int?
-    @Option var seed: UInt64?
+    @OptionGroup var overrides: TrainingOverrides
     @Option(help: "Continue from this checkpoint folder.") var resume: String?
 
     func run() throws {
@@ -64,13 +58,7 @@ struct DistillCommand: ParsableCommand {
                 }
                 var d = DistillationConfig(teacher: teacher)
                 d.temperature = temperature; d.alpha = alpha; d.divergence = kind; d.topK = topK
-                if let steps { c.steps = steps }
-                if let batchSize { c.batchSize = batchSize }
-                if let context { c.context = context }
-                if let learningRate { c.learningRate = learningRate; c.minimumLearningRate = min(c.minimumLearningRate, learningRate) }
-                if let evalInterval { c.evalInterval = evalInterval }
-                if let checkpointInterval { c.checkpointInterval = checkpointInterval }
-                if let seed { c.seed = seed }
+                overrides.apply(to: &c)
                 if cache {
                     let url = URL(fileURLWithPath: out).appendingPathComponent("teacher-cache.safetensors")
                     if !FileManager.default.fileExists(atPath: url.path) { try Self.buildCache(teacher: teacher, data: data, context: c.context, k: topK, to: url) }
@@ -83,17 +71,11 @@ struct DistillCommand: ParsableCommand {
             }
         } catch let error as TrainingError { throw CLIError(error.description) }
         let c = trainer.config
-        let d = c.distillation!
-        say("distilling \(d.teacher) into a \(c.model.modelType) student of \(trainer.model.parameterCount) parameters: T = \(d.temperature), α = \(d.alpha), \(d.divergence.rawValue) KL, " + (d.teacherCache.map { "teacher cache \($0)" } ?? "live teacher, top \(d.topK)"))
-        let progress = TrainingProgress(config: c, firstStep: trainer.step)
-        trainer.onStep = { progress.update($0); return true }
-        InterruptSignal.install {
-            FileHandle.standardError.write(Data("\ninterrupted: writing a checkpoint after this step (Ctrl-C again to quit at once)\n".utf8))
+        guard let d = c.distillation else {
+            throw CLIError("\(resume ?? c.out): this run does not distill; continue it with lian train --resume")
         }
-        do {
-            if let last = try trainer.run() { say("checkpoint: \(last.path)") }
-            say("loss curve: \(URL(fileURLWithPath: c.out).appendingPathComponent("loss.svg").path)")
-        } catch let error as TrainingError { throw CLIError(error.description) }
+        say("distilling \(d.teacher) into a \(c.model.modelType) student of \(trainer.model.parameterCount) parameters: T = \(d.temperature), α = \(d.alpha), \(d.divergence.rawValue) KL, " + (d.teacherCache.map { "teacher cache \($0)" } ?? "live teacher, top \(d.topK)"))
+        try runWithProgress(trainer, command: "distill")
     }
 
     static func buildCache(teacher: String, data: String, context: Int, k: Int, to url: URL) throws {

@@ -1,8 +1,5 @@
 import Foundation
-import LianKernels
 import LianNN
-import LianOptim
-import LianTensor
 import LianTraining
 
 /// Times training steps of the planned model cut to one and to k = min(L, 4) layers (same width,
@@ -19,31 +16,9 @@ enum StepTimer {
         return one + Double(config.layers - 1) * max(0, more - one) / Double(k - 1)
     }
 
-    /// The best of five timed steps after two warm-up steps (random tokens): the least disturbed.
+    /// The best of five timed steps after two warm-up steps (random tokens).
     static func secondsPerStep(_ config: ModelConfiguration, method: TrainingPlan.Method, lora: LoRAConfig, batch: Int, context: Int) throws -> Double {
-        let model = try config.makeModel(seed: 1)
-        if method == .qlora { model.quantizeLinearLayers() }
-        if method != .full { try model.attachLoRA(lora, seed: 2) }
-        var rng = SeededRandom(seed: 3)
-        let tokens = (0...(batch * context)).map { _ in Int32(rng.next() % UInt64(config.vocabularySize)) }
-        let ids = IndexTensor(shape: [batch, context], values: Array(tokens.dropLast()))
-        let targets = IndexTensor(shape: [batch, context], values: Array(tokens.dropFirst()))
-        let optimizer = AdamW(beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1)
-        func step() {
-            let parameters = model.trainableParameters
-            model.zeroGrad()
-            model.loss(ids, targets: targets).backward()
-            clipGradientNorm(parameters, maxNorm: 1)
-            optimizer.step(parameters, learningRate: 1e-4)
-        }
-        step(); step()
-        var best = Double.infinity
-        for _ in 0..<5 {
-            let start = Stopwatch.now()
-            step()
-            best = min(best, Stopwatch.now() - start)
-        }
-        return best
+        try SyntheticTrainingStep(config: config, method: method, lora: lora, batch: batch, context: context).bestSeconds(runs: 5)
     }
 }
 

@@ -31,15 +31,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue from this checkpoint folder.")
     var resume: String?
 
-    @Option var steps: Int?
-    @Option var batchSize: Int?
-    @Option var context: Int?
-    @Option var learningRate: Double?
-    @Option(help: "Gradient accumulation: micro-batches per optimizer step.") var accumulation: Int?
-    @Option(help: "Gradient accumulation to a token budget per optimizer step.") var tokensPerStep: Int?
-    @Option var evalInterval: Int?
-    @Option var checkpointInterval: Int?
-    @Option var seed: UInt64?
+    @OptionGroup var overrides: TrainingOverrides
 
     func run() throws {
         let trainer: Trainer
@@ -57,31 +49,13 @@ struct TrainCommand: ParsableCommand {
                 }
                 if let data { c.data = data }
                 if let out { c.out = out }
-                if let steps { c.steps = steps }
-                if let batchSize { c.batchSize = batchSize }
-                if let context { c.context = context }
-                if let accumulation { c.accumulation = accumulation }
-                if let tokensPerStep { c.tokensPerStep = tokensPerStep }
-                if let learningRate { c.learningRate = learningRate; c.minimumLearningRate = min(c.minimumLearningRate, learningRate) }
-                if let evalInterval { c.evalInterval = evalInterval }
-                if let checkpointInterval { c.checkpointInterval = checkpointInterval }
-                if let seed { c.seed = seed }
+                overrides.apply(to: &c)
                 try c.validate()
                 trainer = try Trainer(config: c, tokenizerFile: tokenizer.map { URL(fileURLWithPath: $0) })
             }
         } catch let error as TrainingError { throw CLIError(error.description) }
         let c = trainer.config
         say("training a \(c.model.modelType) model of \(trainer.model.parameterCount) parameters for \(c.steps) steps of \(c.microBatches)×\(c.batchSize)×\(c.context) tokens → \(c.out)")
-        let progress = TrainingProgress(config: c, firstStep: trainer.step)
-        trainer.onStep = { progress.update($0); return true }
-        InterruptSignal.install {
-            FileHandle.standardError.write(Data("\ninterrupted: writing a checkpoint after this step (Ctrl-C again to quit at once)\n".utf8))
-        }
-        do {
-            let last = try trainer.run()
-            if let last { say("checkpoint: \(last.path)") }
-            say("loss curve: \(URL(fileURLWithPath: c.out).appendingPathComponent("loss.svg").path)")
-            if trainer.stoppedEarly, let last { say("stopped at step \(trainer.step) of \(c.steps); continue with: lian train --resume \(last.path)") }
-        } catch let error as TrainingError { throw CLIError(error.description) }
+        try runWithProgress(trainer, command: "train")
     }
 }

@@ -158,7 +158,7 @@ public final class FineTuner {
             }
         } else {
             consecutiveSkips = 0
-            clipGradientNorm(parameters, maxNorm: config.gradientClip)
+            clipGradientNorm(parameters, maxNorm: config.gradientClip, norm: norm)
             optimizer.step(parameters, learningRate: Double(learningRate))
         }
         model.zeroGrad()
