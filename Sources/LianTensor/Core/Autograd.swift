@@ -11,6 +11,10 @@
 /// return a gradient (of the input's shape) for each input, or nil where not needed.
 typealias Pullback = (_ gradient: Tensor, _ needs: [Bool]) -> [Tensor?]
 
+/// Adds the input's gradient, given the output's, into `inputGradient` (zeros when the input has
+/// none yet).
+typealias ScatterPullback = (_ gradient: Tensor, _ inputGradient: inout Tensor) -> Void
+
 final class AutogradNode {
     let parents: [AutogradNode?]
     var pullback: Pullback?
@@ -18,6 +22,10 @@ final class AutogradNode {
     let shape: [Int]
     /// A leaf's accumulated gradient, or an intermediate node's gradient during `backward()`.
     var grad: Tensor?
+    /// Instead of `pullback`, for an op with one input whose gradient touches few of its
+    /// elements (an embedding lookup): adds the input's gradient into the input's running
+    /// gradient in place, so no dense input-sized gradient is made only to be summed.
+    var addsIntoInput: ScatterPullback?
 
     init(leafShape shape: [Int]) {
         parents = []; pullback = nil; isLeaf = true; self.shape = shape
@@ -25,6 +33,10 @@ final class AutogradNode {
 
     init(shape: [Int], parents: [AutogradNode?], pullback: @escaping Pullback) {
         self.parents = parents; self.pullback = pullback; isLeaf = false; self.shape = shape
+    }
+
+    init(shape: [Int], parent: AutogradNode, addsIntoInput: @escaping ScatterPullback) {
+        parents = [parent]; self.addsIntoInput = addsIntoInput; isLeaf = false; self.shape = shape
     }
 }
 
@@ -74,6 +86,13 @@ extension Tensor {
         output.node = AutogradNode(shape: output.shape, parents: inputs.map(\.node), pullback: pullback)
     }
 
+    /// Records an op of one input whose pullback adds into that input's gradient in place
+    /// (see `AutogradNode.addsIntoInput`).
+    static func record(_ output: inout Tensor, from input: Tensor, addingIntoInputGradient pullback: @escaping ScatterPullback) {
+        guard GradMode.isEnabled, let parent = input.node else { return }
+        output.node = AutogradNode(shape: output.shape, parent: parent, addsIntoInput: pullback)
+    }
+
     /// Computes the gradient of this tensor with respect to every leaf it depends on. Without a
     /// `seed`, the tensor must hold one element and the seed is 1.
     public func backward(seed: Tensor? = nil) {
@@ -108,6 +127,14 @@ extension Tensor {
         for n in order.reversed() {
             guard let g = n.grad else { continue }
             n.grad = nil
+            if let addInto = n.addsIntoInput, let parent = n.parents[0] {
+                n.addsIntoInput = nil
+                var running = parent.grad ?? Tensor.zeros(parent.shape)
+                parent.grad = nil   // the running gradient's only reference: written in place, not copied
+                addInto(g, &running)
+                parent.grad = running
+                continue
+            }
             guard let pullback = n.pullback else {
                 preconditionFailure("[backward] the graph was already used by an earlier backward(); compute the output again")
             }

@@ -119,16 +119,20 @@ extension Tensor {
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         var out = binaryForward(a, b, .add, name: "add")
+        // Capture the shapes, not the tensors: a pullback that holds its inputs keeps their
+        // storage alive until the backward pass.
+        let (shapeA, shapeB) = (a.shape, b.shape)
         record(&out, from: [a, b]) { g, needs in
-            [needs[0] ? g.summed(toShape: a.shape) : nil, needs[1] ? g.summed(toShape: b.shape) : nil]
+            [needs[0] ? g.summed(toShape: shapeA) : nil, needs[1] ? g.summed(toShape: shapeB) : nil]
         }
         return out
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         var out = binaryForward(a, b, .subtract, name: "subtract")
+        let (shapeA, shapeB) = (a.shape, b.shape)
         record(&out, from: [a, b]) { g, needs in
-            [needs[0] ? g.summed(toShape: a.shape) : nil, needs[1] ? (-g).summed(toShape: b.shape) : nil]
+            [needs[0] ? g.summed(toShape: shapeA) : nil, needs[1] ? (-g).summed(toShape: shapeB) : nil]
         }
         return out
     }
@@ -138,7 +142,7 @@ extension Tensor {
         let (sa, sb) = (a.detached(), b.detached())
         record(&out, from: [a, b]) { g, needs in
             withNoGrad {
-                [needs[0] ? (g * sb).summed(toShape: a.shape) : nil, needs[1] ? (g * sa).summed(toShape: b.shape) : nil]
+                [needs[0] ? (g * sb).summed(toShape: sa.shape) : nil, needs[1] ? (g * sa).summed(toShape: sb.shape) : nil]
             }
         }
         return out
@@ -149,8 +153,8 @@ extension Tensor {
         let (sa, sb) = (a.detached(), b.detached())
         record(&out, from: [a, b]) { g, needs in
             withNoGrad {
-                [needs[0] ? (g / sb).summed(toShape: a.shape) : nil,
-                 needs[1] ? (-(g * sa) / (sb * sb)).summed(toShape: b.shape) : nil]
+                [needs[0] ? (g / sb).summed(toShape: sa.shape) : nil,
+                 needs[1] ? (-(g * sa) / (sb * sb)).summed(toShape: sb.shape) : nil]
             }
         }
         return out

@@ -35,11 +35,11 @@ extension Tensor {
                                       b: tile, ldb: inF, beta: bias == nil ? 0 : 1, c: o + start, ldc: outF)
             }
         }
-        let sx = x.detached()
+        let inputShape = x.shape                        // not x: the backward pass needs no input
         Tensor.record(&out, from: [x] + (bias.map { [$0] } ?? [])) { g, needs in
             var dx: Tensor?, db: Tensor?
             if needs[0] {
-                var t = Tensor(uninitializedShape: sx.shape)
+                var t = Tensor(uninitializedShape: inputShape)
                 let d = t.mutablePointer
                 let (tile, tileCapacity) = BufferPool.shared.take(tileRows * w.columns)
                 defer { BufferPool.shared.give(tile, capacity: tileCapacity) }

@@ -13,13 +13,13 @@ extension Tensor {
             Kernels.backend.embeddingForward(table: table.pointer, ids: idp.baseAddress!, out: out.mutablePointer,
                                              count: ids.count, vocab: vocab, width: width)
         }
-        record(&out, from: [table]) { g, _ in
-            var dTable = Tensor.zeros([vocab, width])
+        // The gradient is scatter-added into the table's running gradient: a tied table already
+        // holds the head's [V, C] gradient, and a dense copy would double it at the end of backward.
+        record(&out, from: table) { g, dTable in
             ids.values.withUnsafeBufferPointer { idp in
                 Kernels.backend.embeddingBackward(ids: idp.baseAddress!, dOut: g.pointer, dTable: dTable.mutablePointer,
                                                   count: ids.count, width: width)
             }
-            return [dTable]
         }
         return out
     }
