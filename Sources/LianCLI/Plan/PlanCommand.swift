@@ -67,7 +67,9 @@ struct PlanCommand: ParsableCommand {
         print("  activations       " + mb(plan.activations) + "   of which attention T² term " + mb(plan.attentionProbabilities).trimmingCharacters(in: .whitespaces))
         print("  backward buffers  " + mb(plan.backwardWorkspace))
         print("  runtime           " + mb(plan.runtime))
-        print("  total (peak)      " + mb(plan.total))
+        print("  total (peak)      " + mb(plan.total) + (plan.peakAtBackwardStart
+            ? "   at the start of the backward pass (activations held; gradients not yet)"
+            : "   at the end of the backward pass (gradients held; activations freed)"))
         if let s = plan.secondsPerStep, let g = plan.gflops {
             print(String(format: "time per step       %.3f s (%.0f tokens/s): FLOPs at the measured %.0f GFLOP/s matrix-multiply speed,", s, Double(b * t) / s, g))
             print(String(format: "                    plus %.0f MB of memory-bound traffic at the measured %.1f GB/s (a lower bound)", plan.memoryTraffic / 1_048_576, plan.bandwidth ?? 0))

@@ -25,6 +25,9 @@ public struct TrainingPlan: Codable, Sendable {
     public var backwardWorkspace: Double
     /// The program itself (code, runtime, buffers outside the model).
     public var runtime: Double
+    /// Whether the peak comes at the start of the backward pass (activations held) rather than
+    /// at its end (gradients held); `total` counts only the larger of the two.
+    public var peakAtBackwardStart: Bool
     public var total: Double
     /// Bytes the memory-bound kernels move per step (norms, activations, softmax, the loss, AdamW).
     public var memoryTraffic: Double
@@ -40,7 +43,7 @@ public struct TrainingPlan: Codable, Sendable {
         case modelType = "model_type", method, batch, context, parameters, trainableParameters = "trainable_parameters"
         case flopsPerToken = "flops_per_token", flopsPerStep = "flops_per_step", weights, gradients
         case optimizerState = "optimizer_state", activations, attentionProbabilities = "attention_probabilities"
-        case backwardWorkspace = "backward_workspace", runtime, total, secondsPerStep = "seconds_per_step", gflops
+        case backwardWorkspace = "backward_workspace", runtime, total, peakAtBackwardStart = "peak_at_backward_start", secondsPerStep = "seconds_per_step", gflops
         case memoryTraffic = "memory_traffic", bandwidth, measuredSecondsPerStep = "extrapolated_seconds_per_step"
     }
 
@@ -85,8 +88,8 @@ public struct TrainingPlan: Codable, Sendable {
         optimizerState = Double(trainableParameters) * 8                   // AdamW: m and v
 
         // Activations kept for the backward pass, per token and layer (floats):
-        //   norm inputs (2C), attention q|k|v (3C or (H+2G)·D) and output (C), MLP hidden before
-        //   the activation (4C; 2×mlp for SwiGLU: gate and up), plus the inputs of the linear
+        //   norm inputs (2C), attention q|k|v (3C or (H+2G)·D), MLP hidden before the
+        //   activation (4C; 2×mlp for SwiGLU: gate and up), plus the inputs of the linear
         //   layers whose weights train (frozen ones keep none): norm outputs (2C), attention
         //   output (C), MLP activation output (mlp).
         let (qkv, mlp, mlpSaved): (Double, Double, Double)
@@ -95,7 +98,7 @@ public struct TrainingPlan: Codable, Sendable {
         case .llama(let l): qkv = Double((l.heads + 2 * l.kvHeads) * l.headSize); mlp = Double(l.mlpSize); mlpSaved = 3 * Double(l.mlpSize)
         }
         func keepsInput(_ names: [String]) -> Bool { method == .full || names.contains { adapted.contains($0) } }
-        var perToken = 2 * c + qkv + c + mlpSaved
+        var perToken = 2 * c + qkv + mlpSaved
         let (attnIn, attnOut, mlpIn, mlpOut) = config.modelType == "gpt2"
             ? (["c_attn"], ["attn.c_proj"], ["c_fc"], ["mlp.c_proj"])
             : (["q_proj", "k_proj", "v_proj"], ["o_proj"], ["gate_proj", "up_proj"], ["down_proj"])
@@ -108,12 +111,19 @@ public struct TrainingPlan: Codable, Sendable {
         attentionProbabilities = layers * tokens * heads * t * 4            // B·H·T×T, stored whole
         // The head and the loss run fused in chunks of ≤ 4 M logits (kept only when one chunk holds
         // them all): the [B·T, V] logits never exist whole.
+        let singleChunk = tokens * vocabulary <= Double(1 << 22)
         let logits = min(tokens * vocabulary, Double(1 << 22)) * 4
-        activations = layers * tokens * perToken * 4 + attentionProbabilities + logits + tokens * 2 * c * 4
-        // Backward: a chunk of the logits' gradient, and one layer's gradients in flight (≈ its activations).
-        backwardWorkspace = logits + tokens * perToken * 4 + tokens * heads * t * 4
+        activations = layers * tokens * perToken * 4 + attentionProbabilities + (singleChunk ? logits : 0) + tokens * 2 * c * 4
+        // Backward: the recomputed chunk of logits (turned into its gradient in place) when there
+        // are several, and the residual stream's gradient with a layer's input and output
+        // gradients in flight. Each layer frees its activations as its gradients appear, so the
+        // peak is at one end of the backward pass: its start (every activation, plus the head's
+        // gradient when it trains), or its end (every gradient).
+        backwardWorkspace = (singleChunk ? 0 : logits) + 4 * tokens * c * 4
+        let headGradient = method == .full ? vocabulary * c * 4 : 0
+        peakAtBackwardStart = activations + headGradient >= gradients
         runtime = 25 * 1_048_576                                           // measured: an idle lian process
-        total = weights + gradients + optimizerState + activations + backwardWorkspace + runtime
+        total = weights + optimizerState + runtime + backwardWorkspace + max(activations + headGradient, gradients)
         // Memory-bound work, in bytes moved: each kept activation is written in the forward pass
         // and read back in the backward pass, which writes and reads its gradient (4 passes); the
         // attention probabilities likewise, plus the softmax's own read and write; the logits
