@@ -31,47 +31,70 @@ public struct Cleaner: Sendable {
     /// Cleans one document: the cleaned text, or the reason it was rejected. `changed` receives the
     /// names of the steps that modified the text.
     public func clean(_ text: String, changed: (String) -> Void = { _ in }) -> Outcome {
-        // ASCII is already in every normal form; skip the (Foundation) normalisation for it.
+        // ASCII, and text in ranges canonical normalisation leaves alone, is already NFC: skip
+        // the (Foundation) normaliser for it.
         let ascii = text.utf8.allSatisfy { $0 < 0x80 }
-        var t = ascii ? text : (nfkc ? text.precomposedStringWithCompatibilityMapping : text.precomposedStringWithCanonicalMapping)
+        var t = ascii || (!nfkc && UTF8Scan.isTriviallyNFC(text))
+            ? text : (nfkc ? text.precomposedStringWithCompatibilityMapping : text.precomposedStringWithCanonicalMapping)
         if t != text { changed("normalize") }
-        let stripped = Self.removeControlAndANSI(t)
-        if stripped != t { changed("control-and-ansi"); t = stripped }
-        let spaced = Self.normalizeWhitespace(t)
-        if spaced != t { changed("whitespace"); t = spaced }
+        if Self.hasControlOrANSI(t) {
+            let stripped = Self.removeControlAndANSI(t)
+            if stripped != t { changed("control-and-ansi"); t = stripped }
+        }
+        if Self.needsWhitespaceNormalization(t) {
+            let spaced = Self.normalizeWhitespace(t)
+            if spaced != t { changed("whitespace"); t = spaced }
+        }
 
-        let characters = t.unicodeScalars.count
+        let characters = UTF8Scan.scalarCount(t)
         if characters < minimumCharacters { return .reject("length: \(characters) characters < \(minimumCharacters)") }
         if characters > maximumCharacters { return .reject("length: \(characters) characters > \(maximumCharacters)") }
 
         var letters = 0, symbols = 0
         var scriptCounts: [Script: Int] = [:]
-        var latinASCII = 0
-        for s in t.unicodeScalars {
-            if s.value < 0x80 {   // ASCII fast path
-                if s.value == 0x20 || (s.value >= 0x09 && s.value <= 0x0D) { continue }
-                let v = s.value | 0x20
-                if v >= 0x61 && v <= 0x7A { letters += 1; latinASCII += 1 } else { symbols += 1 }
-                continue
+        var latinASCII = 0, han = 0
+        var duplicateLines = 0, lineCount = 0
+        t.withUTF8 { b in
+            var i = 0
+            while i < b.count {
+                let byte = b[i]
+                if byte < 0x80 {   // ASCII fast path
+                    i += 1
+                    if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) { continue }
+                    let v = byte | 0x20
+                    if v >= 0x61 && v <= 0x7A { letters += 1; latinASCII += 1 } else { symbols += 1 }
+                    continue
+                }
+                let (v, length) = UTF8Scan.scalar(at: i, in: b)
+                i += length
+                if v >= 0x4E00 && v < 0xA000 { letters += 1; han += 1; continue }   // CJK ideographs
+                let s = Unicode.Scalar(v)!
+                if s.properties.isWhitespace { continue }
+                if s.properties.isAlphabetic { letters += 1; scriptCounts[Self.script(of: s), default: 0] += 1 } else { symbols += 1 }
             }
-            if s.properties.isWhitespace { continue }
-            if s.properties.isAlphabetic { letters += 1; scriptCounts[Self.script(of: s), default: 0] += 1 } else { symbols += 1 }
+            // Lines that repeat another line of the document (trimmed, empty ones ignored).
+            var seen = Set<UInt64>()
+            UTF8Scan.forEachLine(b) { line in
+                let trimmed = UTF8Scan.trimmingSpaces(line)
+                guard !trimmed.isEmpty else { return }
+                lineCount += 1
+                if !seen.insert(UTF8Scan.hash(trimmed)).inserted { duplicateLines += 1 }
+            }
         }
         if latinASCII > 0 { scriptCounts[.latin, default: 0] += latinASCII }
+        if han > 0 { scriptCounts[.han, default: 0] += han }
         let symbolRatio = Double(symbols) / Double(max(1, letters + symbols))
         if symbolRatio > maximumSymbolRatio {
             return .reject(String(format: "symbol-ratio: %.2f > %.2f", symbolRatio, maximumSymbolRatio))
         }
-        let lines = t.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if lines.count > 1 {
-            let duplicates = lines.count - Set(lines).count
-            let fraction = Double(duplicates) / Double(lines.count)
+        if lineCount > 1 {
+            let fraction = Double(duplicateLines) / Double(lineCount)
             if fraction > maximumDuplicateLineFraction {
                 return .reject(String(format: "duplicate-lines: %.2f of lines repeat > %.2f", fraction, maximumDuplicateLineFraction))
             }
         }
-        if let (gram, fraction) = Self.topBigramFraction(t), fraction > maximumTopBigramFraction {
-            return .reject(String(format: "top-bigram: '%@' covers %.2f of the text > %.2f", gram, fraction, maximumTopBigramFraction))
+        if let top = Self.topBigram(t), top.fraction > maximumTopBigramFraction {
+            return .reject(String(format: "top-bigram: '%@' covers %.2f of the text > %.2f", top.gram(), top.fraction, maximumTopBigramFraction))
         }
         if let allowed = allowedScripts, letters > 0 {
             let inAllowed = scriptCounts.filter { allowed.contains($0.key) }.values.reduce(0, +)
@@ -82,6 +105,57 @@ public struct Cleaner: Sendable {
             }
         }
         return .keep(t)
+    }
+
+    /// Whether `removeControlAndANSI` would change the text: an escape, a control character
+    /// other than newline and tab, or a format character other than the zero-width joiner.
+    static func hasControlOrANSI(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { b in
+            var i = 0
+            while i < b.count {
+                let byte = b[i]
+                if byte < 0x80 {
+                    if (byte < 0x20 && byte != 0x0A && byte != 0x09) || byte == 0x7F { return true }
+                    i += 1
+                    continue
+                }
+                let (v, length) = UTF8Scan.scalar(at: i, in: b)
+                i += length
+                switch v {
+                case 0xA0..<0x600 where v != 0xAD, 0x3000..<0xA000, 0xAC00..<0xD7A4, 0xFF00..<0xFFF0: continue   // no Cc or Cf here
+                default:
+                    let category = Unicode.Scalar(v)!.properties.generalCategory
+                    if category == .control || (category == .format && v != 0x200D) { return true }
+                }
+            }
+            return false
+        }
+    }
+
+    /// Whether `normalizeWhitespace` would change the text: a carriage return, a space at a
+    /// line's end, more than one blank line in a row, or a blank line at either end.
+    static func needsWhitespaceNormalization(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { b in
+            if b.isEmpty { return false }
+            if b[0] == 0x0A || b[b.count - 1] == 0x0A { return true }
+            @inline(__always) func endsWithSpace(_ end: Int) -> Bool {
+                // ' ', U+00A0 (C2 A0) or U+3000 (E3 80 80) just before `end`.
+                if end >= 1 && b[end - 1] == 0x20 { return true }
+                if end >= 2 && b[end - 2] == 0xC2 && b[end - 1] == 0xA0 { return true }
+                return end >= 3 && b[end - 3] == 0xE3 && b[end - 2] == 0x80 && b[end - 1] == 0x80
+            }
+            for i in 0..<b.count {
+                let byte = b[i]
+                if byte == 0x0D { return true }
+                if byte == 0x0A {
+                    if endsWithSpace(i) { return true }
+                    if i + 2 < b.count && b[i + 1] == 0x0A && b[i + 2] == 0x0A { return true }
+                }
+            }
+            return endsWithSpace(b.count)
+        }
     }
 
     /// Removes ANSI escape sequences (CSI `ESC [ … letter`, and other `ESC x`) and control
@@ -108,28 +182,74 @@ public struct Cleaner: Sendable {
     /// Trailing spaces removed, tabs kept, runs of more than two blank lines reduced to one blank
     /// line, CRLF and CR made LF, leading and trailing blank lines dropped.
     static func normalizeWhitespace(_ text: String) -> String {
-        let unified = text.utf8.contains(13)
-            ? text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") : text
-        var lines: [Substring] = []
+        var text = text
+        var lines: [Range<Int>] = []
+        let bytes: [UInt8] = text.withUTF8 { b in
+            // CRLF and CR → LF first (into a copy), then work on lines of the copy.
+            var unified: [UInt8] = []
+            unified.reserveCapacity(b.count)
+            var i = 0
+            while i < b.count {
+                if b[i] == 0x0D {
+                    unified.append(0x0A)
+                    if i + 1 < b.count && b[i + 1] == 0x0A { i += 1 }
+                } else {
+                    unified.append(b[i])
+                }
+                i += 1
+            }
+            return unified
+        }
         var blank = 0
-        for line in unified.split(separator: "\n", omittingEmptySubsequences: false) {
-            var l = line
-            while let last = l.last, last == " " || last == "\u{3000}" || last == "\u{A0}" { l = l.dropLast() }
-            if l.isEmpty { blank += 1; if blank > 1 { continue } } else { blank = 0 }
-            lines.append(l)
+        bytes.withUnsafeBufferPointer { b in
+            var start = 0
+            while start <= b.count {
+                var end = start
+                while end < b.count && b[end] != 0x0A { end += 1 }
+                let next = end + 1
+                // Trailing ' ', U+00A0 (C2 A0) and U+3000 (E3 80 80) off.
+                while end > start {
+                    if b[end - 1] == 0x20 { end -= 1 }
+                    else if end - start >= 2 && b[end - 2] == 0xC2 && b[end - 1] == 0xA0 { end -= 2 }
+                    else if end - start >= 3 && b[end - 3] == 0xE3 && b[end - 2] == 0x80 && b[end - 1] == 0x80 { end -= 3 }
+                    else { break }
+                }
+                if end == start { blank += 1 } else { blank = 0 }
+                if blank <= 1 { lines.append(start..<end) }
+                start = next
+            }
         }
         while lines.first?.isEmpty == true { lines.removeFirst() }
         while lines.last?.isEmpty == true { lines.removeLast() }
-        return lines.joined(separator: "\n")
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        for (k, range) in lines.enumerated() {
+            if k > 0 { out.append(0x0A) }
+            out.append(contentsOf: bytes[range])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The most frequent 2-gram of units (words; single characters for Han/kana) and the share of
-    /// characters its occurrences cover.
-    static func topBigramFraction(_ text: String) -> (String, Double)? {
+    /// characters its occurrences cover; the 2-gram's text is built only when asked for.
+    struct TopBigram {
+        let fraction: Double
+        let text: String
+        let first: Shingler.Unit, second: Shingler.Unit
+
+        func gram() -> String {
+            let scalars = Array(text.unicodeScalars)
+            func piece(_ u: Shingler.Unit) -> String { String(String.UnicodeScalarView(scalars[u.start..<(u.start + u.length)])) }
+            return piece(first) + " " + piece(second)
+        }
+    }
+
+    static func topBigram(_ text: String) -> TopBigram? {
         let units = Shingler.units(text)
         guard units.count >= 10 else { return nil }
         // Bigram key → (count, covered length, first index).
         var counts: [UInt64: (n: Int, length: Int, first: Int)] = [:]
+        counts.reserveCapacity(units.count)
         for i in 0..<(units.count - 1) {
             let key = (units[i].hash &* 0x9E37_79B9_7F4A_7C15) ^ units[i + 1].hash
             if let c = counts[key] { counts[key] = (c.n + 1, c.length, c.first) } else { counts[key] = (1, units[i].length + units[i + 1].length, i) }
@@ -143,11 +263,8 @@ public struct Cleaner: Sendable {
             if best == nil || covered > best!.covered || (covered == best!.covered && c.first < best!.first) { best = (covered, c.first) }
         }
         guard let best else { return nil }
-        let scalars = Array(text.unicodeScalars)
-        let a = units[best.first], b = units[best.first + 1]
-        let gram = String(String.UnicodeScalarView(scalars[a.start..<(a.start + a.length)])) + " "
-            + String(String.UnicodeScalarView(scalars[b.start..<(b.start + b.length)]))
-        return (gram, Double(best.covered) / Double(max(1, total)))
+        return TopBigram(fraction: Double(best.covered) / Double(max(1, total)), text: text,
+                         first: units[best.first], second: units[best.first + 1])
     }
 
     static func script(of s: Unicode.Scalar) -> Script {

@@ -30,7 +30,7 @@ public struct DataPipeline {
 
     public struct StageCounts: Codable, Equatable {
         public var documents = 0, characters = 0
-        mutating func add(_ text: String) { documents += 1; characters += text.unicodeScalars.count }
+        mutating func add(_ text: String) { documents += 1; characters += UTF8Scan.scalarCount(text) }
     }
 
     public struct Report: Codable {
@@ -80,24 +80,20 @@ public struct DataPipeline {
         // Pass 1, a file at a time: read, clean (in parallel), write the kept documents to a work
         // file and the rejected ones to rejects.jsonl; count long lines for boilerplate.
         let rejects = try JSONLWriter(out.appendingPathComponent("rejects.jsonl"))
-        let cleanedFile = try JSONLWriter(work.appendingPathComponent("cleaned.jsonl"))
+        let cleanedFile = try WorkFileWriter(work.appendingPathComponent("cleaned.bin"))
         var documentsWithLine: [UInt64: Int] = [:]
-        for file in result.inputs {
+        for (fileIndex, file) in result.inputs.enumerated() {
             progress("reading")
             let documents = try reader.documents(inFile: file)
             for d in documents { result.read.add(d.text) }
             progress("cleaning")
-            for (d, (outcome, changed)) in zip(documents, clean(documents)) {
+            for (d, (outcome, changed, longLines)) in zip(documents, clean(documents)) {
                 for step in changed { result.modifiedByStep[step, default: 0] += 1 }
                 switch outcome {
                 case .keep(let text):
                     result.cleaned.add(text)
-                    try cleanedFile.write(["text": text, "source": d.source, "line": d.line])
-                    var seen = Set<UInt64>()
-                    for line in text.split(separator: "\n") where line.count >= boilerplateMinimumLength {
-                        let h = Self.hash(line.utf8)
-                        if seen.insert(h).inserted { documentsWithLine[h, default: 0] += 1 }
-                    }
+                    try cleanedFile.write(text: text, source: fileIndex, line: d.line)
+                    for h in longLines { documentsWithLine[h, default: 0] += 1 }
                 case .reject(let reason):
                     result.rejectedByReason[String(reason.prefix { $0 != ":" }), default: 0] += 1
                     try rejects.write(["source": d.location, "reason": reason, "text": d.text])
@@ -113,7 +109,8 @@ public struct DataPipeline {
         // Pass 2: boilerplate lines out, exact duplicates out (a 128-bit hash of the text per
         // document is all that is kept), MinHash signatures of the rest.
         progress("boilerplate and exact dedup")
-        let uniqueFile = try JSONLWriter(work.appendingPathComponent("unique.jsonl"))
+        let uniqueFile = try WorkFileWriter(work.appendingPathComponent("unique.bin"))
+        let sourceIndex = Dictionary(result.inputs.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var seenTexts: [Hash128: String] = [:]          // hash → location of the first copy
         var exactGroups: [String: [String]] = [:]       // first copy's location → later copies
         var lengths: [Int] = []
@@ -121,20 +118,18 @@ public struct DataPipeline {
         var signatures: [[UInt32]] = []
         let finder = nearDuplicates
         result.cleaned = StageCounts()
-        try forEachBatch(of: work.appendingPathComponent("cleaned.jsonl")) { batch in
+        try forEachBatch(of: work.appendingPathComponent("cleaned.bin"), sources: result.inputs) { batch in
             var unique: [Document] = []
             for var d in batch {
-                if !boilerplate.isEmpty {
+                if !boilerplate.isEmpty, Self.longLineHashes(d.text, minimumLength: boilerplateMinimumLength).contains(where: boilerplate.contains) {
                     let lines = d.text.split(separator: "\n", omittingEmptySubsequences: false)
-                    let remaining = lines.filter { !($0.count >= boilerplateMinimumLength && boilerplate.contains(Self.hash($0.utf8))) }
-                    if remaining.count != lines.count {
-                        result.modifiedByStep["boilerplate-lines", default: 0] += 1
-                        d.text = remaining.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-                        if d.text.unicodeScalars.count < cleaner.minimumCharacters {
-                            result.rejectedByReason["boilerplate", default: 0] += 1
-                            try rejects.write(["source": d.location, "reason": "boilerplate: nothing but repeated lines", "text": d.text])
-                            continue
-                        }
+                    let remaining = lines.filter { !($0.unicodeScalars.count >= boilerplateMinimumLength && boilerplate.contains(Self.hash($0.utf8))) }
+                    result.modifiedByStep["boilerplate-lines", default: 0] += 1
+                    d.text = remaining.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+                    if UTF8Scan.scalarCount(d.text) < cleaner.minimumCharacters {
+                        result.rejectedByReason["boilerplate", default: 0] += 1
+                        try rejects.write(["source": d.location, "reason": "boilerplate: nothing but repeated lines", "text": d.text])
+                        continue
                     }
                 }
                 result.cleaned.add(d.text)
@@ -143,9 +138,9 @@ public struct DataPipeline {
                 seenTexts[h] = d.location
                 unique.append(d)
                 result.afterExactDedup.add(d.text)
-                try uniqueFile.write(["text": d.text, "source": d.source, "line": d.line])
+                try uniqueFile.write(text: d.text, source: sourceIndex[d.source]!, line: d.line)
             }
-            lengths += unique.map { $0.text.count }
+            lengths += unique.map { $0.text.unicodeScalars.count }
             locations += unique.map(\.location)
             if let finder { signatures += finder.signatures(unique.map(\.text)) }
         }
@@ -171,7 +166,7 @@ public struct DataPipeline {
             let involved = Set(candidates.flatMap { [$0.0, $0.1] })
             var shingles: [Int: [UInt64]] = [:]
             var index = 0
-            try forEachBatch(of: work.appendingPathComponent("unique.jsonl")) { batch in
+            try forEachBatch(of: work.appendingPathComponent("unique.bin"), sources: result.inputs) { batch in
                 for d in batch {
                     if involved.contains(index) { shingles[index] = Array(Shingler.shingles(d.text, n: finder.shingleSize)).sorted() }
                     index += 1
@@ -208,7 +203,7 @@ public struct DataPipeline {
         let trainWriter = try TokenShardWriter(url: out.appendingPathComponent("train.bin"), vocabularySize: vocabulary, eos: eos)
         let validationWriter = try TokenShardWriter(url: out.appendingPathComponent("val.bin"), vocabularySize: vocabulary, eos: eos)
         var index = 0
-        try forEachBatch(of: work.appendingPathComponent("unique.jsonl")) { batch in
+        try forEachBatch(of: work.appendingPathComponent("unique.bin"), sources: result.inputs) { batch in
             var kept: [(Int, Document)] = []
             for d in batch { if !dropped.contains(index) { kept.append((index, d)) }; index += 1 }
             let encoded = tokenizer.encodeBatch(kept.map(\.1.text), threads: Parallelism.threadCount)
@@ -234,36 +229,49 @@ public struct DataPipeline {
         return result
     }
 
-    /// Cleans documents in parallel; outcomes in input order, with the steps that changed each.
-    func clean(_ documents: [Document]) -> [(Cleaner.Outcome, [String])] {
+    /// Cleans documents in parallel; outcomes in input order, with the steps that changed each
+    /// and, for a kept document, the hashes of its distinct long lines (for boilerplate).
+    func clean(_ documents: [Document]) -> [(Cleaner.Outcome, [String], [UInt64])] {
         let cleaner = self.cleaner
-        var outcomes = [(Cleaner.Outcome, [String])](repeating: (.reject(""), []), count: documents.count)
+        let minimumLength = boilerplateMinimumLength
+        var outcomes = [(Cleaner.Outcome, [String], [UInt64])](repeating: (.reject(""), [], []), count: documents.count)
         outcomes.withUnsafeMutableBufferPointer { buffer in
             let results = SendablePointer(buffer.baseAddress!)
             parallelChunks(documents.count, minChunk: 8) { range in
                 for i in range {
                     var changed: [String] = []
                     let outcome = cleaner.clean(documents[i].text) { changed.append($0) }
-                    results.base[i] = (outcome, changed)
+                    var lines: [UInt64] = []
+                    if case .keep(let text) = outcome { lines = Self.longLineHashes(text, minimumLength: minimumLength) }
+                    results.base[i] = (outcome, changed, lines)
                 }
             }
         }
         return outcomes
     }
 
-    /// Reads a work file back in batches of documents.
-    func forEachBatch(of url: URL, size: Int = 4096, _ body: ([Document]) throws -> Void) throws {
-        let reader = try LineReader(url)
-        var batch: [Document] = []
-        while let line = reader.next() {
-            guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any],
-                  let text = object["text"] as? String, let source = object["source"] as? String, let number = object["line"] as? Int else {
-                throw DataError(path: url.path, "work file is corrupted")
+    /// The distinct hashes of the lines of at least `minimumLength` scalars.
+    static func longLineHashes(_ text: String, minimumLength: Int) -> [UInt64] {
+        var text = text
+        var seen = Set<UInt64>()
+        var result: [UInt64] = []
+        text.withUTF8 { b in
+            UTF8Scan.forEachLine(b) { line in
+                // At least `minimumLength` scalars: count lead bytes, stopping once there are enough.
+                guard line.count >= minimumLength else { return }
+                var scalars = 0
+                for byte in line where byte & 0xC0 != 0x80 { scalars += 1; if scalars >= minimumLength { break } }
+                guard scalars >= minimumLength else { return }
+                let h = UTF8Scan.hash(line)
+                if seen.insert(h).inserted { result.append(h) }
             }
-            batch.append(Document(text: text, source: source, line: number))
-            if batch.count == size { try body(batch); batch = [] }
         }
-        if !batch.isEmpty { try body(batch) }
+        return result
+    }
+
+    /// Reads a work file back in batches of documents.
+    func forEachBatch(of url: URL, sources: [String], size: Int = 4096, _ body: ([Document]) throws -> Void) throws {
+        try WorkFileReader(url: url, sources: sources).forEachBatch(size: size, body)
     }
 
     /// FNV-1a of bytes.
@@ -273,8 +281,12 @@ public struct DataPipeline {
         return h
     }
 
-    static func jsonLine(_ object: [String: Any]) -> Data {
-        ((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()) + Data("\n".utf8)
+    /// One JSON object as a line: keys sorted, slashes and non-ASCII written as they are.
+    static func jsonLine(_ object: [String: Any]) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONText.append(object, to: &out)
+        out.append(0x0A)
+        return out
     }
 }
 
@@ -290,61 +302,5 @@ struct Hash128: Hashable {
             y ^= y >> 29
         }
         a = x; b = y
-    }
-}
-
-/// Appends JSON objects as lines to a file, buffered.
-final class JSONLWriter {
-    let handle: FileHandle
-    let url: URL
-    private var buffer = Data()
-
-    init(_ url: URL) throws {
-        self.url = url
-        guard FileManager.default.createFile(atPath: url.path, contents: nil), let h = FileHandle(forWritingAtPath: url.path) else {
-            throw DataError(path: url.path, "cannot create the file")
-        }
-        handle = h
-    }
-
-    func write(_ object: [String: Any]) throws {
-        buffer += DataPipeline.jsonLine(object)
-        if buffer.count > 1 << 20 { try handle.write(contentsOf: buffer); buffer.removeAll(keepingCapacity: true) }
-    }
-
-    func close() throws {
-        try handle.write(contentsOf: buffer)
-        buffer = Data()
-        try handle.close()
-    }
-}
-
-/// Reads a file line by line in 1 MiB blocks.
-final class LineReader {
-    let handle: FileHandle
-    private var buffer = Data()
-    private var finished = false
-
-    init(_ url: URL) throws {
-        guard let h = FileHandle(forReadingAtPath: url.path) else { throw DataError(path: url.path, "cannot open") }
-        handle = h
-    }
-
-    func next() -> Data? {
-        while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer = buffer[(newline + 1)...]
-                if line.isEmpty { continue }
-                return Data(line)
-            }
-            if finished {
-                if buffer.isEmpty { return nil }
-                defer { buffer = Data() }
-                return Data(buffer)
-            }
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { finished = true } else { buffer = Data(buffer) + chunk }
-        }
     }
 }

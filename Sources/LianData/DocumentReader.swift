@@ -62,9 +62,8 @@ public struct DocumentReader {
             guard let d = FileManager.default.contents(atPath: path) else { throw DataError(path: path, "cannot read the file") }
             data = d
         }
-        let text = String(decoding: data, as: UTF8.self)
-        if name.hasSuffix(".jsonl") { return try jsonLines(text, path: path) }
-        return split(text, source: path)
+        if name.hasSuffix(".jsonl") { return try data.withUnsafeBytes { try jsonLines($0.bindMemory(to: UInt8.self), path: path) } }
+        return split(String(decoding: data, as: UTF8.self), source: path)
     }
 
     func split(_ text: String, source: String) -> [Document] {
@@ -104,23 +103,33 @@ public struct DocumentReader {
         return docs
     }
 
-    func jsonLines(_ text: String, path: String) throws -> [Document] {
+    func jsonLines(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws -> [Document] {
         var docs: [Document] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-            where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                throw DataError(path: "\(path):\(i + 1)", "is not a JSON object")
-            }
-            if let body = object[jsonField] as? String {
-                docs.append(Document(text: body, source: path, line: i + 1))
-            } else if let messages = object["messages"] as? [[String: Any]] {
-                let body = messages.compactMap { m -> String? in
-                    guard let role = m["role"] as? String, let content = m["content"] as? String else { return nil }
-                    return "\(role): \(content)"
-                }.joined(separator: "\n")
-                docs.append(Document(text: body, source: path, line: i + 1))
-            } else {
-                throw DataError(path: "\(path):\(i + 1)", "has no \"\(jsonField)\" string and no \"messages\" list (choose the field with --text-field)")
+        var lineStart = 0, number = 0
+        while lineStart < bytes.count {
+            number += 1
+            var end = lineStart
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            defer { lineStart = end + 1 }
+            let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<end])
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            switch JSONLine.field(jsonField, in: line) {
+            case .string(let body)?:
+                docs.append(Document(text: body, source: path, line: number))
+            case nil:
+                throw DataError(path: "\(path):\(number)", "is not a JSON object")
+            case .missing?, .otherValue?:
+                // Chat records (rarer): the general parser, for the `messages` list.
+                let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
+                if let messages = object?["messages"] as? [[String: Any]] {
+                    let body = messages.compactMap { m -> String? in
+                        guard let role = m["role"] as? String, let content = m["content"] as? String else { return nil }
+                        return "\(role): \(content)"
+                    }.joined(separator: "\n")
+                    docs.append(Document(text: body, source: path, line: number))
+                } else {
+                    throw DataError(path: "\(path):\(number)", "has no \"\(jsonField)\" string and no \"messages\" list (choose the field with --text-field)")
+                }
             }
         }
         return docs

@@ -20,32 +20,41 @@ public enum Shingler {
             if length > 0 { units.append(Unit(hash: hash, length: length, start: start)) }
             hash = offsetBasis; length = 0
         }
-        for s in text.unicodeScalars {
-            defer { position += 1 }
-            if s.value < 0x80 {
-                let lower = s.value | 0x20
-                if lower >= 0x61 && lower <= 0x7A {
+        var text = text
+        text.withUTF8 { b in
+            var i = 0
+            while i < b.count {
+                defer { position += 1 }
+                let byte = b[i]
+                if byte < 0x80 {
+                    i += 1
+                    let lower = UInt32(byte | 0x20)
+                    if lower >= 0x61 && lower <= 0x7A {
+                        if length == 0 { start = position }
+                        add(lower); length += 1
+                    } else if byte >= 0x30 && byte <= 0x39 {
+                        if length == 0 { start = position }
+                        add(UInt32(byte)); length += 1
+                    } else {
+                        flush()
+                    }
+                    continue
+                }
+                let (v, n) = UTF8Scan.scalar(at: i, in: b)
+                i += n
+                let s = Unicode.Scalar(v)!
+                let script = v >= 0x4E00 && v < 0xA000 ? .han : Cleaner.script(of: s)
+                if script == .han || script == .kana || script == .hangul {
+                    flush()
+                    start = position
+                    add(v); length = 1
+                    flush()
+                } else if s.properties.isAlphabetic || s.properties.numericType != nil {
                     if length == 0 { start = position }
-                    add(lower); length += 1
-                } else if s.value >= 0x30 && s.value <= 0x39 {
-                    if length == 0 { start = position }
-                    add(s.value); length += 1
+                    add(v); length += 1
                 } else {
                     flush()
                 }
-                continue
-            }
-            let script = Cleaner.script(of: s)
-            if script == .han || script == .kana || script == .hangul {
-                flush()
-                start = position
-                add(s.value); length = 1
-                flush()
-            } else if s.properties.isAlphabetic || s.properties.numericType != nil {
-                if length == 0 { start = position }
-                add(s.value); length += 1
-            } else {
-                flush()
             }
         }
         flush()

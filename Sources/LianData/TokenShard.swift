@@ -54,14 +54,21 @@ public final class TokenShardWriter {
 
     /// Appends a document's tokens and an EOS.
     public func append(document ids: [Int32]) throws {
-        for id in ids + [eos] {
-            guard id >= 0 && Int(id) < vocabularySize else {
-                throw DataError(path: url.path, "token \(id) is outside the vocabulary of \(vocabularySize)")
-            }
+        if let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabularySize }) ?? (eos < 0 || Int(eos) >= vocabularySize ? eos : nil) {
+            throw DataError(path: url.path, "token \(bad) is outside the vocabulary of \(vocabularySize)")
+        }
+        // Little-endian, as the header says; the bytes are appended in one go per document.
+        let start = buffer.count
+        buffer.append(Data(count: (ids.count + 1) * width))
+        buffer.withUnsafeMutableBytes { raw in
             if width == 2 {
-                withUnsafeBytes(of: UInt16(id).littleEndian) { buffer.append(contentsOf: $0) }
+                let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt16.self)
+                for (i, id) in ids.enumerated() { out[i] = UInt16(truncatingIfNeeded: id).littleEndian }
+                out[ids.count] = UInt16(truncatingIfNeeded: eos).littleEndian
             } else {
-                withUnsafeBytes(of: UInt32(id).littleEndian) { buffer.append(contentsOf: $0) }
+                let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt32.self)
+                for (i, id) in ids.enumerated() { out[i] = UInt32(bitPattern: id).littleEndian }
+                out[ids.count] = UInt32(bitPattern: eos).littleEndian
             }
         }
         count += ids.count + 1

@@ -1,0 +1,77 @@
+import Foundation
+
+/// A small JSON writer for the pipeline's logs (rejects, duplicate clusters): strings, integers,
+/// numbers, booleans, lists and objects with sorted keys. Foundation's serialiser cost more than
+/// the dedup it was logging.
+enum JSONText {
+    static func append(_ value: Any, to out: inout [UInt8]) {
+        switch value {
+        case let s as String: appendString(s, to: &out)
+        case let i as Int: out.append(contentsOf: String(i).utf8)
+        case let b as Bool: out.append(contentsOf: (b ? "true" : "false").utf8)
+        case let d as Double: out.append(contentsOf: (d.isFinite ? "\(d)" : "null").utf8)
+        case let list as [Any]:
+            out.append(UInt8(ascii: "["))
+            for (i, v) in list.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                append(v, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case let object as [String: Any]:
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in object.keys.sorted().enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                append(object[key]!, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        default:
+            out.append(contentsOf: "null".utf8)
+        }
+    }
+
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Appends JSON objects as lines to a file, buffered.
+final class JSONLWriter {
+    let handle: FileHandle
+    let url: URL
+    private var buffer: [UInt8] = []
+
+    init(_ url: URL) throws {
+        self.url = url
+        guard FileManager.default.createFile(atPath: url.path, contents: nil), let h = FileHandle(forWritingAtPath: url.path) else {
+            throw DataError(path: url.path, "cannot create the file")
+        }
+        handle = h
+    }
+
+    func write(_ object: [String: Any]) throws {
+        buffer += DataPipeline.jsonLine(object)
+        if buffer.count > 1 << 20 { try handle.write(contentsOf: Data(buffer)); buffer.removeAll(keepingCapacity: true) }
+    }
+
+    func close() throws {
+        try handle.write(contentsOf: Data(buffer))
+        buffer = []
+        try handle.close()
+    }
+}

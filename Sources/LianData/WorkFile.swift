@@ -1,0 +1,82 @@
+import Foundation
+
+/// The pipeline's scratch files between passes: documents as binary records, written and read
+/// back without JSON (encoding and parsing JSON lines cost more than cleaning the text did).
+///
+/// Record: text length in bytes (u32), source index into the run's input list (u32), line (u32),
+/// then the UTF-8 text. Little-endian; the file never leaves the run that wrote it.
+final class WorkFileWriter {
+    let url: URL
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+
+    init(_ url: URL) throws {
+        self.url = url
+        guard FileManager.default.createFile(atPath: url.path, contents: nil), let h = FileHandle(forWritingAtPath: url.path) else {
+            throw DataError(path: url.path, "cannot create the work file (is the output folder writable?)")
+        }
+        handle = h
+        buffer.reserveCapacity(1 << 22)
+    }
+
+    func write(text: String, source: Int, line: Int) throws {
+        var text = text
+        text.withUTF8 { bytes in
+            for v in [UInt32(bytes.count), UInt32(source), UInt32(line)] {
+                withUnsafeBytes(of: v.littleEndian) { buffer.append(contentsOf: $0) }
+            }
+            buffer.append(contentsOf: bytes)
+        }
+        if buffer.count >= 1 << 22 { try flush() }
+    }
+
+    private func flush() throws {
+        try handle.write(contentsOf: Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        try flush()
+        try handle.close()
+    }
+}
+
+/// Reads a work file back in batches of documents, 4 MiB of the file at a time.
+struct WorkFileReader {
+    let url: URL
+    /// The run's inputs, which records name by index.
+    let sources: [String]
+
+    func forEachBatch(size: Int = 4096, _ body: ([Document]) throws -> Void) throws {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { throw DataError(path: url.path, "cannot open the work file") }
+        defer { try? handle.close() }
+        var pending: [UInt8] = []
+        var start = 0
+        var batch: [Document] = []
+        var finished = false
+        while true {
+            // Parse every whole record in `pending[start...]`.
+            while pending.count - start >= 12 {
+                let (length, source, line) = pending.withUnsafeBytes { raw in
+                    (Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt32.self))),
+                     Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4, as: UInt32.self))),
+                     Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8, as: UInt32.self))))
+                }
+                guard pending.count - start - 12 >= length else { break }
+                guard source < sources.count else { throw DataError(path: url.path, "work file is corrupted (source \(source))") }
+                let text = pending.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[(start + 12)..<(start + 12 + length)]), as: UTF8.self) }
+                batch.append(Document(text: text, source: sources[source], line: line))
+                start += 12 + length
+                if batch.count == size { try body(batch); batch = [] }
+            }
+            if finished { break }
+            let chunk = try handle.read(upToCount: 1 << 22) ?? Data()
+            if chunk.isEmpty { finished = true; continue }
+            pending.removeFirst(start)
+            start = 0
+            pending.append(contentsOf: chunk)
+        }
+        guard start == pending.count else { throw DataError(path: url.path, "work file is truncated") }
+        if !batch.isEmpty { try body(batch) }
+    }
+}
