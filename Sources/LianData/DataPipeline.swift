@@ -237,14 +237,12 @@ public struct DataPipeline {
         var outcomes = [(Cleaner.Outcome, [String], [UInt64])](repeating: (.reject(""), [], []), count: documents.count)
         outcomes.withUnsafeMutableBufferPointer { buffer in
             let results = SendablePointer(buffer.baseAddress!)
-            parallelChunks(documents.count, minChunk: 8) { range in
-                for i in range {
-                    var changed: [String] = []
-                    let outcome = cleaner.clean(documents[i].text) { changed.append($0) }
-                    var lines: [UInt64] = []
-                    if case .keep(let text) = outcome { lines = Self.longLineHashes(text, minimumLength: minimumLength) }
-                    results.base[i] = (outcome, changed, lines)
-                }
+            parallelDynamic(documents.count) { i in
+                var changed: [String] = []
+                let outcome = cleaner.clean(documents[i].text) { changed.append($0) }
+                var lines: [UInt64] = []
+                if case .keep(let text) = outcome { lines = Self.longLineHashes(text, minimumLength: minimumLength) }
+                results.base[i] = (outcome, changed, lines)
             }
         }
         return outcomes

@@ -46,25 +46,47 @@ public struct NearDuplicateFinder: Sendable {
         return best
     }
 
-    /// MinHash signatures of many texts (threads split the documents).
+    /// MinHash signatures of many texts (threads take documents one at a time).
+    ///
+    /// Permutation k hashes a shingle as h_k = a_k·lo + b_k·hi + c_k (mod 2³²), then
+    /// xor-shifts, where lo, hi are the halves of the shingle's 64-bit hash, already well mixed,
+    /// and a_k, b_k odd: sixteen permutations per SIMD vector instead of a 64-bit mix each.
+    /// Shingles are taken as they come, repeats included: the minimum over a multiset is the
+    /// minimum over its set, so no set is built.
     public func signatures(_ texts: [String]) -> [[UInt32]] {
         var rng = SeededRandom(seed: seed)
-        let seeds = (0..<permutations).map { _ in rng.next() }
+        let vectors = (permutations + 15) / 16
+        var a = [SIMD16<UInt32>](), b = [SIMD16<UInt32>](), c = [SIMD16<UInt32>]()
+        for _ in 0..<vectors {
+            var va = SIMD16<UInt32>(), vb = SIMD16<UInt32>(), vc = SIMD16<UInt32>()
+            for lane in 0..<16 {
+                let r = rng.next()
+                va[lane] = UInt32(truncatingIfNeeded: r) | 1
+                vb[lane] = UInt32(truncatingIfNeeded: r >> 32) | 1
+                vc[lane] = UInt32(truncatingIfNeeded: rng.next())
+            }
+            a.append(va); b.append(vb); c.append(vc)
+        }
+        let (ma, mb, mc) = (a, b, c)
         var result = [[UInt32]](repeating: [], count: texts.count)
         let n = shingleSize, p = permutations
         result.withUnsafeMutableBufferPointer { buffer in
             let out = SendablePointer(buffer.baseAddress!)
-            parallelChunks(texts.count, minChunk: 64) { range in
-                for i in range {
-                    var signature = [UInt32](repeating: .max, count: p)
-                    for shingle in Shingler.shingles(texts[i], n: n) {
-                        for k in 0..<p {
-                            let h = UInt32(truncatingIfNeeded: Self.mix(shingle ^ seeds[k]) >> 32)
-                            if h < signature[k] { signature[k] = h }
-                        }
+            parallelDynamic(texts.count) { i in
+                var minimum = [SIMD16<UInt32>](repeating: SIMD16(repeating: .max), count: vectors)
+                Shingler.forEachShingle(texts[i], n: n) { shingle in
+                    let x = Self.mix(shingle)
+                    let lo = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: x))
+                    let hi = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: x >> 32))
+                    for v in 0..<vectors {
+                        var h = ma[v] &* lo &+ mb[v] &* hi &+ mc[v]
+                        h ^= h &>> 15
+                        minimum[v] = pointwiseMin(minimum[v], h)
                     }
-                    out.base[i] = signature
                 }
+                var signature = [UInt32](repeating: .max, count: p)
+                for k in 0..<p { signature[k] = minimum[k / 16][k % 16] }
+                out.base[i] = signature
             }
         }
         return result

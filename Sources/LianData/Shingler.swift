@@ -61,6 +61,19 @@ public enum Shingler {
         return units
     }
 
+    /// Calls `body` with the hash of each n-gram of units, in order, repeats included (the hashes
+    /// `shingles` collects into a set).
+    public static func forEachShingle(_ text: String, n: Int, _ body: (UInt64) -> Void) {
+        let u = units(text)
+        if u.isEmpty { return }
+        let size = min(n, u.count)
+        for i in 0...(u.count - size) {
+            var h = offsetBasis
+            for k in i..<(i + size) { h = (h ^ u[k].hash) &* prime }
+            body(h)
+        }
+    }
+
     /// Hashes of the n-grams of units: the shingle set.
     public static func shingles(_ text: String, n: Int) -> Set<UInt64> {
         let u = units(text)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A byte-level BPE tokenizer: a pre-tokenizer, a BPE model and special tokens.
 ///
@@ -16,7 +17,7 @@ public final class BPETokenizer: @unchecked Sendable {
     /// Chunk bytes → ids, for chunks seen before (most chunks of a text are repeated words). Keyed
     /// by bytes, not String: Swift compares strings by canonical equivalence, and U+2000 EN QUAD
     /// "equals" U+2002 EN SPACE though their bytes and tokens differ.
-    private var cache: [[UInt8]: [Int32]] = [:]
+    private var cache = ChunkCache()
     private let cacheLock = NSLock()
 
     public init(model: BPEModel, preTokenizer: PreTokenizer, specialTokens: [String: Int32]) {
@@ -38,46 +39,69 @@ public final class BPETokenizer: @unchecked Sendable {
     public func encode(_ text: String, allowedSpecial: Set<String> = []) -> [Int32] {
         cacheLock.lock()
         var local = cache
-        cache = [:]   // taken out while in use, so that this thread's writes do not copy it
+        cache = ChunkCache(maximumEntries: 0)   // taken out while in use, so that this thread's writes do not copy it
         cacheLock.unlock()
         let ids = encode(text, allowedSpecial: allowedSpecial, cache: &local)
         cacheLock.lock()
-        if local.count > 200_000 { local.removeAll(keepingCapacity: true) }
+        if local.count > 200_000 { local = ChunkCache() }
         if local.count >= cache.count { cache = local }
         cacheLock.unlock()
         return ids
     }
 
     /// Encoding with a cache the caller owns (one per thread in `encodeBatch`: no locking).
-    func encode(_ text: String, allowedSpecial: Set<String>, cache: inout [[UInt8]: [Int32]]) -> [Int32] {
+    func encode(_ text: String, allowedSpecial: Set<String>, cache: inout ChunkCache) -> [Int32] {
         var ids: [Int32] = []
+        ids.reserveCapacity(text.utf8.count / 3)
         for (piece, special) in splitOnSpecial(text, allowed: allowedSpecial) {
             if let special { ids.append(special); continue }
-            for chunk in preTokenizer.split(String(piece)) {
-                let bytes = Array(chunk.utf8)
-                if let hit = cache[bytes] {
-                    ids += hit
-                } else {
-                    let chunkIDs = model.encode(bytes)
-                    cache[bytes] = chunkIDs
-                    ids += chunkIDs
-                }
-            }
+            encodeOrdinary(String(piece), into: &ids, cache: &cache)
         }
         return ids
     }
 
-    /// Encodes many texts, spread over `threads` threads (the chunk cache is shared).
+    /// Text without special tokens: pre-tokenized into chunks, each chunk's UTF-8 bytes looked
+    /// up in place (no copy) and merged by the model on a miss.
+    func encodeOrdinary(_ text: String, into ids: inout [Int32], cache: inout ChunkCache) {
+        var text = text
+        let scalars = Array(text.unicodeScalars)
+        let ends = preTokenizer.chunkEnds(scalars)
+        text.withUTF8 { bytes in
+            var scalarStart = 0, byteStart = 0
+            for end in ends {
+                var byteEnd = byteStart
+                for k in scalarStart..<end {
+                    let v = scalars[k].value
+                    byteEnd += v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4
+                }
+                let chunk = UnsafeBufferPointer(rebasing: bytes[byteStart..<byteEnd])
+                let h = ChunkCache.hash(chunk)
+                if !cache.lookup(chunk, hash: h, into: &ids) {
+                    let chunkIDs = model.encode(Array(chunk))
+                    cache.insert(chunk, hash: h, ids: chunkIDs)
+                    ids += chunkIDs
+                }
+                scalarStart = end
+                byteStart = byteEnd
+            }
+        }
+    }
+
+    /// Encodes many texts, spread over `threads` threads, each with its own chunk cache. Texts
+    /// are handed out one at a time (an atomic counter), so one long document does not leave
+    /// the other threads idle behind a split made by count.
     public func encodeBatch(_ texts: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                             allowedSpecial: Set<String> = []) -> [[Int32]] {
         var results = [[Int32]](repeating: [], count: texts.count)
         let parts = max(1, min(threads, texts.count))
+        let next = Atomic<Int>(0)
         results.withUnsafeMutableBufferPointer { buffer in
             let out = UnsafeSendableBuffer(buffer)
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                var cache: [[UInt8]: [Int32]] = [:]
-                // Contiguous ranges, so that each thread's cache sees related text.
-                for i in (texts.count * p / parts)..<(texts.count * (p + 1) / parts) {
+            DispatchQueue.concurrentPerform(iterations: parts) { _ in
+                var cache = ChunkCache()
+                while true {
+                    let i = next.add(1, ordering: .relaxed).oldValue
+                    guard i < texts.count else { break }
                     out.buffer[i] = self.encode(texts[i], allowedSpecial: allowedSpecial, cache: &cache)
                 }
             }

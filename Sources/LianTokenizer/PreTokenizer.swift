@@ -29,10 +29,10 @@ public enum PreTokenizer: String, Sendable, CaseIterable, Codable {
     /// pay — so the cut is long; this preset and cl100k both beat Hugging Face's GPT-2-regex BPE.
     case cjk
 
-    /// The chunks of `text`, in order; concatenated they give `text` back.
-    public func split(_ text: String) -> [Substring] {
-        let scalars = Array(text.unicodeScalars)
+    /// Where each chunk ends, as scalar offsets into `scalars` (the last is `scalars.count`).
+    func chunkEnds(_ scalars: [Unicode.Scalar]) -> [Int] {
         var ends: [Int] = []
+        ends.reserveCapacity(scalars.count / 3)
         var i = 0
         while i < scalars.count {
             let n: Int
@@ -44,6 +44,12 @@ public enum PreTokenizer: String, Sendable, CaseIterable, Codable {
             i += max(1, n)
             ends.append(i)
         }
+        return ends
+    }
+
+    /// The chunks of `text`, in order; concatenated they give `text` back.
+    public func split(_ text: String) -> [Substring] {
+        let ends = chunkEnds(Array(text.unicodeScalars))
         // Map scalar offsets back to String indices.
         var result: [Substring] = []
         result.reserveCapacity(ends.count)

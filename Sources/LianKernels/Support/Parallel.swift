@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// How many threads the kernels split work over. Defaults to the machine's active cores;
 /// `LIAN_THREADS` in the environment overrides it (benchmarks set it to measure 1 vs 2 threads).
@@ -40,6 +41,29 @@ public func parallelChunks(_ total: Int, minChunk: Int = 1, _ body: @Sendable (R
         let start = total * c / chunks
         let end = total * (c + 1) / chunks
         if start < end { body(start..<end) }
+    }
+}
+
+/// Runs `body(i)` for every `i` in `0..<count`, each thread taking the next item as it finishes
+/// one (an atomic counter): for items of very different cost — documents of a corpus, where one
+/// play outweighs a thousand reviews — that a split by count would leave one thread behind on.
+public func parallelDynamic(_ count: Int, _ body: @Sendable (Int) -> Void) {
+    if count <= 0 { return }
+    let threads = min(Parallelism.threadCount, count)
+    if threads == 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    let next = Atomic<Int>(0)
+    withoutActuallyEscaping(body) { body in
+        let work: @Sendable (Int) -> Void = { _ in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                guard i < count else { return }
+                body(i)
+            }
+        }
+        WorkerPool.shared.run(threads, work)
     }
 }
 
