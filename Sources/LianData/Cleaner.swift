@@ -31,6 +31,13 @@ public struct Cleaner: Sendable {
     /// Cleans one document: the cleaned text, or the reason it was rejected. `changed` receives the
     /// names of the steps that modified the text.
     public func clean(_ text: String, changed: (String) -> Void = { _ in }) -> Outcome {
+        var units: [Shingler.Unit] = []
+        return clean(text, changed: changed, units: &units)
+    }
+
+    /// Cleaning that also hands back the cleaned text's units (`Shingler.units`), which the
+    /// repetition filter computes anyway and near-dedup needs next (empty when rejected early).
+    public func clean(_ text: String, changed: (String) -> Void, units: inout [Shingler.Unit]) -> Outcome {
         // ASCII, and text in ranges canonical normalisation leaves alone, is already NFC: skip
         // the (Foundation) normaliser for it.
         let ascii = text.utf8.allSatisfy { $0 < 0x80 }
@@ -73,12 +80,12 @@ public struct Cleaner: Sendable {
                 if s.properties.isAlphabetic { letters += 1; scriptCounts[Self.script(of: s), default: 0] += 1 } else { symbols += 1 }
             }
             // Lines that repeat another line of the document (trimmed, empty ones ignored).
-            var seen = Set<UInt64>()
+            var seen = HashKeyedTable<Bool>(empty: false)
             UTF8Scan.forEachLine(b) { line in
                 let trimmed = UTF8Scan.trimmingSpaces(line)
                 guard !trimmed.isEmpty else { return }
                 lineCount += 1
-                if !seen.insert(UTF8Scan.hash(trimmed)).inserted { duplicateLines += 1 }
+                if !seen.update(UTF8Scan.hash(trimmed), initial: true) { duplicateLines += 1 }
             }
         }
         if latinASCII > 0 { scriptCounts[.latin, default: 0] += latinASCII }
@@ -93,7 +100,8 @@ public struct Cleaner: Sendable {
                 return .reject(String(format: "duplicate-lines: %.2f of lines repeat > %.2f", fraction, maximumDuplicateLineFraction))
             }
         }
-        if let top = Self.topBigram(t), top.fraction > maximumTopBigramFraction {
+        units = Shingler.units(t)
+        if let top = Self.topBigram(t, units: units), top.fraction > maximumTopBigramFraction {
             return .reject(String(format: "top-bigram: '%@' covers %.2f of the text > %.2f", top.gram(), top.fraction, maximumTopBigramFraction))
         }
         if let allowed = allowedScripts, letters > 0 {
@@ -244,21 +252,20 @@ public struct Cleaner: Sendable {
         }
     }
 
-    static func topBigram(_ text: String) -> TopBigram? {
-        let units = Shingler.units(text)
+    static func topBigram(_ text: String, units: [Shingler.Unit]) -> TopBigram? {
         guard units.count >= 10 else { return nil }
         // Bigram key → (count, covered length, first index).
-        var counts: [UInt64: (n: Int, length: Int, first: Int)] = [:]
-        counts.reserveCapacity(units.count)
+        var counts = HashKeyedTable<(n: Int, length: Int, first: Int)>(capacity: units.count, empty: (0, 0, 0))
         for i in 0..<(units.count - 1) {
             let key = (units[i].hash &* 0x9E37_79B9_7F4A_7C15) ^ units[i + 1].hash
-            if let c = counts[key] { counts[key] = (c.n + 1, c.length, c.first) } else { counts[key] = (1, units[i].length + units[i + 1].length, i) }
+            counts.update(key, initial: (1, units[i].length + units[i + 1].length, i)) { $0.n += 1 }
         }
         let total = units.reduce(0) { $0 + $1.length }
         // The largest covered share; ties broken by first occurrence, so the result never depends
         // on dictionary order.
         var best: (covered: Int, first: Int)?
-        for (_, c) in counts where c.n > 1 {
+        counts.forEach { _, c in
+            guard c.n > 1 else { return }
             let covered = c.n * c.length
             if best == nil || covered > best!.covered || (covered == best!.covered && c.first < best!.first) { best = (covered, c.first) }
         }

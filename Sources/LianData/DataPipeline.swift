@@ -30,7 +30,9 @@ public struct DataPipeline {
 
     public struct StageCounts: Codable, Equatable {
         public var documents = 0, characters = 0
-        mutating func add(_ text: String) { documents += 1; characters += UTF8Scan.scalarCount(text) }
+        mutating func add(_ text: String) { add(count: UTF8Scan.scalarCount(text)) }
+        /// A document of `count` scalars.
+        mutating func add(count: Int) { documents += 1; characters += count }
     }
 
     public struct Report: Codable {
@@ -87,12 +89,12 @@ public struct DataPipeline {
             let documents = try reader.documents(inFile: file)
             for d in documents { result.read.add(d.text) }
             progress("cleaning")
-            for (d, (outcome, changed, longLines)) in zip(documents, clean(documents)) {
+            for (d, (outcome, changed, longLines, signature)) in zip(documents, clean(documents)) {
                 for step in changed { result.modifiedByStep[step, default: 0] += 1 }
                 switch outcome {
                 case .keep(let text):
                     result.cleaned.add(text)
-                    try cleanedFile.write(text: text, source: fileIndex, line: d.line)
+                    try cleanedFile.write(text: text, source: fileIndex, line: d.line, signature: signature)
                     for h in longLines { documentsWithLine[h, default: 0] += 1 }
                 case .reject(let reason):
                     result.rejectedByReason[String(reason.prefix { $0 != ":" }), default: 0] += 1
@@ -118,31 +120,53 @@ public struct DataPipeline {
         var signatures: [[UInt32]] = []
         let finder = nearDuplicates
         result.cleaned = StageCounts()
-        try forEachBatch(of: work.appendingPathComponent("cleaned.bin"), sources: result.inputs) { batch in
+        let minimumLength = boilerplateMinimumLength
+        try forEachBatch(of: work.appendingPathComponent("cleaned.bin"), sources: result.inputs) { batch, cleanedSignatures in
+            // In parallel: boilerplate lines out, then each text's hash and length in scalars.
+            var prepared = [(text: String, trimmed: Bool, hash: Hash128, length: Int)](
+                repeating: ("", false, Hash128(""), 0), count: batch.count)
+            prepared.withUnsafeMutableBufferPointer { buffer in
+                let out = SendablePointer(buffer.baseAddress!)
+                parallelDynamic(batch.count) { i in
+                    var text = batch[i].text
+                    var trimmed = false
+                    if !boilerplate.isEmpty, Self.longLineHashes(text, minimumLength: minimumLength).contains(where: boilerplate.contains) {
+                        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                        text = lines.filter { !($0.unicodeScalars.count >= minimumLength && boilerplate.contains(Self.hash($0.utf8))) }
+                            .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+                        trimmed = true
+                    }
+                    out.base[i] = (text, trimmed, Hash128(text), UTF8Scan.scalarCount(text))
+                }
+            }
             var unique: [Document] = []
-            for var d in batch {
-                if !boilerplate.isEmpty, Self.longLineHashes(d.text, minimumLength: boilerplateMinimumLength).contains(where: boilerplate.contains) {
-                    let lines = d.text.split(separator: "\n", omittingEmptySubsequences: false)
-                    let remaining = lines.filter { !($0.unicodeScalars.count >= boilerplateMinimumLength && boilerplate.contains(Self.hash($0.utf8))) }
+            var uniqueSignatures: [[UInt32]] = []
+            for (k, (var d, p)) in zip(batch, prepared).enumerated() {
+                d.text = p.text
+                if p.trimmed {
                     result.modifiedByStep["boilerplate-lines", default: 0] += 1
-                    d.text = remaining.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-                    if UTF8Scan.scalarCount(d.text) < cleaner.minimumCharacters {
+                    if p.length < cleaner.minimumCharacters {
                         result.rejectedByReason["boilerplate", default: 0] += 1
                         try rejects.write(["source": d.location, "reason": "boilerplate: nothing but repeated lines", "text": d.text])
                         continue
                     }
                 }
-                result.cleaned.add(d.text)
-                let h = Hash128(d.text)
-                if let first = seenTexts[h] { exactGroups[first, default: []].append(d.location); continue }
-                seenTexts[h] = d.location
+                result.cleaned.add(count: p.length)
+                if let first = seenTexts[p.hash] { exactGroups[first, default: []].append(d.location); continue }
+                seenTexts[p.hash] = d.location
                 unique.append(d)
-                result.afterExactDedup.add(d.text)
+                // The signature cleaning computed, unless boilerplate removal changed the text.
+                uniqueSignatures.append(p.trimmed ? [] : cleanedSignatures[k])
+                lengths.append(p.length)
+                result.afterExactDedup.add(count: p.length)
                 try uniqueFile.write(text: d.text, source: sourceIndex[d.source]!, line: d.line)
             }
-            lengths += unique.map { $0.text.unicodeScalars.count }
             locations += unique.map(\.location)
-            if let finder { signatures += finder.signatures(unique.map(\.text)) }
+            if let finder {
+                let missing = uniqueSignatures.indices.filter { uniqueSignatures[$0].count != finder.permutations }
+                for (i, signature) in zip(missing, finder.signatures(missing.map { unique[$0].text })) { uniqueSignatures[i] = signature }
+                signatures += uniqueSignatures
+            }
         }
         try uniqueFile.close()
         try rejects.close()
@@ -166,7 +190,7 @@ public struct DataPipeline {
             let involved = Set(candidates.flatMap { [$0.0, $0.1] })
             var shingles: [Int: [UInt64]] = [:]
             var index = 0
-            try forEachBatch(of: work.appendingPathComponent("unique.bin"), sources: result.inputs) { batch in
+            try forEachBatch(of: work.appendingPathComponent("unique.bin"), sources: result.inputs) { batch, _ in
                 for d in batch {
                     if involved.contains(index) { shingles[index] = Array(Shingler.shingles(d.text, n: finder.shingleSize)).sorted() }
                     index += 1
@@ -203,16 +227,16 @@ public struct DataPipeline {
         let trainWriter = try TokenShardWriter(url: out.appendingPathComponent("train.bin"), vocabularySize: vocabulary, eos: eos)
         let validationWriter = try TokenShardWriter(url: out.appendingPathComponent("val.bin"), vocabularySize: vocabulary, eos: eos)
         var index = 0
-        try forEachBatch(of: work.appendingPathComponent("unique.bin"), sources: result.inputs) { batch in
+        try forEachBatch(of: work.appendingPathComponent("unique.bin"), sources: result.inputs) { batch, _ in
             var kept: [(Int, Document)] = []
             for d in batch { if !dropped.contains(index) { kept.append((index, d)) }; index += 1 }
             let encoded = tokenizer.encodeBatch(kept.map(\.1.text), threads: Parallelism.threadCount)
             for ((i, d), ids) in zip(kept, encoded) {
-                result.afterNearDedup.add(d.text)
+                result.afterNearDedup.add(count: lengths[i])
                 if validationSet.contains(i) {
-                    try validationWriter.append(document: ids); result.validation.add(d.text)
+                    try validationWriter.append(document: ids); result.validation.add(count: lengths[i])
                 } else {
-                    try trainWriter.append(document: ids); result.train.add(d.text)
+                    try trainWriter.append(document: ids); result.train.add(count: lengths[i])
                 }
             }
         }
@@ -231,20 +255,43 @@ public struct DataPipeline {
 
     /// Cleans documents in parallel; outcomes in input order, with the steps that changed each
     /// and, for a kept document, the hashes of its distinct long lines (for boilerplate).
-    func clean(_ documents: [Document]) -> [(Cleaner.Outcome, [String], [UInt64])] {
+    /// Cleaning is a function of the text alone, so a text repeated in the batch (raw corpora
+    /// are full of copies) is cleaned once and its outcome shared.
+    func clean(_ documents: [Document]) -> [(Cleaner.Outcome, [String], [UInt64], [UInt32])] {
         let cleaner = self.cleaner
         let minimumLength = boilerplateMinimumLength
-        var outcomes = [(Cleaner.Outcome, [String], [UInt64])](repeating: (.reject(""), [], []), count: documents.count)
-        outcomes.withUnsafeMutableBufferPointer { buffer in
-            let results = SendablePointer(buffer.baseAddress!)
-            parallelDynamic(documents.count) { i in
-                var changed: [String] = []
-                let outcome = cleaner.clean(documents[i].text) { changed.append($0) }
-                var lines: [UInt64] = []
-                if case .keep(let text) = outcome { lines = Self.longLineHashes(text, minimumLength: minimumLength) }
-                results.base[i] = (outcome, changed, lines)
+        let hasher = nearDuplicates?.hasher, shingleSize = nearDuplicates?.shingleSize ?? 0
+        var firstCopy: [Hash128: Int] = [:]
+        var distinct: [Int] = []
+        var copyOf = [Int](repeating: -1, count: documents.count)
+        for (i, d) in documents.enumerated() {
+            let h = Hash128(d.text)
+            if let first = firstCopy[h], documents[first].text.utf8.elementsEqual(d.text.utf8) {
+                copyOf[i] = first
+            } else {
+                firstCopy[h] = i
+                distinct.append(i)
             }
         }
+        let toClean = distinct
+        var outcomes = [(Cleaner.Outcome, [String], [UInt64], [UInt32])](repeating: (.reject(""), [], [], []), count: documents.count)
+        outcomes.withUnsafeMutableBufferPointer { buffer in
+            let results = SendablePointer(buffer.baseAddress!)
+            parallelDynamic(toClean.count) { k in
+                let i = toClean[k]
+                var changed: [String] = []
+                var units: [Shingler.Unit] = []
+                let outcome = cleaner.clean(documents[i].text, changed: { changed.append($0) }, units: &units)
+                var lines: [UInt64] = [], signature: [UInt32] = []
+                if case .keep(let text) = outcome {
+                    lines = Self.longLineHashes(text, minimumLength: minimumLength)
+                    // Near-dedup's signature from the units the repetition filter made.
+                    if let hasher { signature = hasher.signature(units: units, shingleSize: shingleSize) }
+                }
+                results.base[i] = (outcome, changed, lines, signature)
+            }
+        }
+        for i in documents.indices where copyOf[i] >= 0 { outcomes[i] = outcomes[copyOf[i]] }
         return outcomes
     }
 
@@ -268,7 +315,7 @@ public struct DataPipeline {
     }
 
     /// Reads a work file back in batches of documents.
-    func forEachBatch(of url: URL, sources: [String], size: Int = 4096, _ body: ([Document]) throws -> Void) throws {
+    func forEachBatch(of url: URL, sources: [String], size: Int = 4096, _ body: ([Document], [[UInt32]]) throws -> Void) throws {
         try WorkFileReader(url: url, sources: sources).forEachBatch(size: size, body)
     }
 

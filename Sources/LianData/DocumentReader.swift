@@ -1,4 +1,5 @@
 import Foundation
+import LianKernels
 
 /// Reads documents from files: `.txt` and `.md` (the whole file, paragraphs, lines, or entries
 /// between separator lines such as fortune files' `%`), `.jsonl` (a text field, or chat
@@ -103,36 +104,67 @@ public struct DocumentReader {
         return docs
     }
 
+    /// One document per line; lines are parsed on all cores (in blocks, in order), and the
+    /// first bad line, by position, is the one reported.
     func jsonLines(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws -> [Document] {
-        var docs: [Document] = []
-        var lineStart = 0, number = 0
-        while lineStart < bytes.count {
-            number += 1
-            var end = lineStart
+        var lines: [Range<Int>] = []
+        var start = 0
+        while start < bytes.count {
+            var end = start
             while end < bytes.count && bytes[end] != 0x0A { end += 1 }
-            defer { lineStart = end + 1 }
-            let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<end])
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            switch JSONLine.field(jsonField, in: line) {
-            case .string(let body)?:
-                docs.append(Document(text: body, source: path, line: number))
-            case nil:
-                throw DataError(path: "\(path):\(number)", "is not a JSON object")
-            case .missing?, .otherValue?:
-                // Chat records (rarer): the general parser, for the `messages` list.
-                let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
-                if let messages = object?["messages"] as? [[String: Any]] {
-                    let body = messages.compactMap { m -> String? in
-                        guard let role = m["role"] as? String, let content = m["content"] as? String else { return nil }
-                        return "\(role): \(content)"
-                    }.joined(separator: "\n")
-                    docs.append(Document(text: body, source: path, line: number))
-                } else {
-                    throw DataError(path: "\(path):\(number)", "has no \"\(jsonField)\" string and no \"messages\" list (choose the field with --text-field)")
+            lines.append(start..<end)
+            start = end + 1
+        }
+        let lineRanges = lines, count = bytes.count
+        let blocks = max(1, min(256, lines.count / 64))
+        var parsed = [Result<[Document], DataError>](repeating: .success([]), count: blocks)
+        let field = jsonField
+        let base = SendablePointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+        parsed.withUnsafeMutableBufferPointer { buffer in
+            let out = SendablePointer(buffer.baseAddress!)
+            parallelDynamic(blocks) { block in
+                let all = UnsafeBufferPointer(start: base.base, count: count)
+                var docs: [Document] = []
+                for number in (lineRanges.count * block / blocks)..<(lineRanges.count * (block + 1) / blocks) {
+                    do {
+                        if let d = try Self.document(UnsafeBufferPointer(rebasing: all[lineRanges[number]]), number: number + 1, field: field, path: path) { docs.append(d) }
+                    } catch let error as DataError {
+                        out.base[block] = .failure(error)
+                        return
+                    } catch {
+                        out.base[block] = .failure(DataError(path: "\(path):\(number + 1)", "\(error)"))
+                        return
+                    }
                 }
+                out.base[block] = .success(docs)
             }
         }
+        var docs: [Document] = []
+        docs.reserveCapacity(lines.count)
+        for result in parsed { docs += try result.get() }
         return docs
+    }
+
+    /// The document on one JSON line (nil for a blank line).
+    static func document(_ line: UnsafeBufferPointer<UInt8>, number: Int, field: String, path: String) throws -> Document? {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        switch JSONLine.field(field, in: line) {
+        case .string(let body)?:
+            return Document(text: body, source: path, line: number)
+        case nil:
+            throw DataError(path: "\(path):\(number)", "is not a JSON object")
+        case .missing?, .otherValue?:
+            // Chat records (rarer): the general parser, for the `messages` list.
+            let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
+            guard let messages = object?["messages"] as? [[String: Any]] else {
+                throw DataError(path: "\(path):\(number)", "has no \"\(field)\" string and no \"messages\" list (choose the field with --text-field)")
+            }
+            let body = messages.compactMap { m -> String? in
+                guard let role = m["role"] as? String, let content = m["content"] as? String else { return nil }
+                return "\(role): \(content)"
+            }.joined(separator: "\n")
+            return Document(text: body, source: path, line: number)
+        }
     }
 
     static func gunzip(_ path: String) throws -> Data {

@@ -47,50 +47,19 @@ public struct NearDuplicateFinder: Sendable {
     }
 
     /// MinHash signatures of many texts (threads take documents one at a time).
-    ///
-    /// Permutation k hashes a shingle as h_k = a_k·lo + b_k·hi + c_k (mod 2³²), then
-    /// xor-shifts, where lo, hi are the halves of the shingle's 64-bit hash, already well mixed,
-    /// and a_k, b_k odd: sixteen permutations per SIMD vector instead of a 64-bit mix each.
-    /// Shingles are taken as they come, repeats included: the minimum over a multiset is the
-    /// minimum over its set, so no set is built.
     public func signatures(_ texts: [String]) -> [[UInt32]] {
-        var rng = SeededRandom(seed: seed)
-        let vectors = (permutations + 15) / 16
-        var a = [SIMD16<UInt32>](), b = [SIMD16<UInt32>](), c = [SIMD16<UInt32>]()
-        for _ in 0..<vectors {
-            var va = SIMD16<UInt32>(), vb = SIMD16<UInt32>(), vc = SIMD16<UInt32>()
-            for lane in 0..<16 {
-                let r = rng.next()
-                va[lane] = UInt32(truncatingIfNeeded: r) | 1
-                vb[lane] = UInt32(truncatingIfNeeded: r >> 32) | 1
-                vc[lane] = UInt32(truncatingIfNeeded: rng.next())
-            }
-            a.append(va); b.append(vb); c.append(vc)
-        }
-        let (ma, mb, mc) = (a, b, c)
+        let hasher = MinHasher(permutations: permutations, seed: seed)
         var result = [[UInt32]](repeating: [], count: texts.count)
-        let n = shingleSize, p = permutations
+        let n = shingleSize
         result.withUnsafeMutableBufferPointer { buffer in
             let out = SendablePointer(buffer.baseAddress!)
-            parallelDynamic(texts.count) { i in
-                var minimum = [SIMD16<UInt32>](repeating: SIMD16(repeating: .max), count: vectors)
-                Shingler.forEachShingle(texts[i], n: n) { shingle in
-                    let x = Self.mix(shingle)
-                    let lo = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: x))
-                    let hi = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: x >> 32))
-                    for v in 0..<vectors {
-                        var h = ma[v] &* lo &+ mb[v] &* hi &+ mc[v]
-                        h ^= h &>> 15
-                        minimum[v] = pointwiseMin(minimum[v], h)
-                    }
-                }
-                var signature = [UInt32](repeating: .max, count: p)
-                for k in 0..<p { signature[k] = minimum[k / 16][k % 16] }
-                out.base[i] = signature
-            }
+            parallelDynamic(texts.count) { i in out.base[i] = hasher.signature(units: Shingler.units(texts[i]), shingleSize: n) }
         }
         return result
     }
+
+    /// The permutations' hash functions, for signatures computed one document at a time.
+    public var hasher: MinHasher { MinHasher(permutations: permutations, seed: seed) }
 
     /// SplitMix64's finaliser: a fast, well-mixed 64-bit hash.
     @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
@@ -160,4 +129,49 @@ public func clusters(count: Int, pairs: [(Int, Int)]) -> [[Int]] {
     var groups: [Int: [Int]] = [:]
     for i in 0..<count { groups[find(i), default: []].append(i) }
     return groups.values.filter { $0.count > 1 }.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+}
+
+/// MinHash signatures. Permutation k hashes a shingle as h_k = a_k·lo + b_k·hi + c_k (mod 2³²),
+/// then xor-shifts, where lo, hi are the halves of the shingle's 64-bit hash, already well
+/// mixed, and a_k, b_k odd: sixteen permutations per SIMD vector instead of a 64-bit mix each.
+/// Shingles are taken as they come, repeats included: the minimum over a multiset is the
+/// minimum over its set, so no set is built.
+public struct MinHasher: Sendable {
+    let permutations: Int
+    let a: [SIMD16<UInt32>], b: [SIMD16<UInt32>], c: [SIMD16<UInt32>]
+
+    public init(permutations: Int, seed: UInt64) {
+        self.permutations = permutations
+        var rng = SeededRandom(seed: seed)
+        var a = [SIMD16<UInt32>](), b = [SIMD16<UInt32>](), c = [SIMD16<UInt32>]()
+        for _ in 0..<((permutations + 15) / 16) {
+            var va = SIMD16<UInt32>(), vb = SIMD16<UInt32>(), vc = SIMD16<UInt32>()
+            for lane in 0..<16 {
+                let r = rng.next()
+                va[lane] = UInt32(truncatingIfNeeded: r) | 1
+                vb[lane] = UInt32(truncatingIfNeeded: r >> 32) | 1
+                vc[lane] = UInt32(truncatingIfNeeded: rng.next())
+            }
+            a.append(va); b.append(vb); c.append(vc)
+        }
+        self.a = a; self.b = b; self.c = c
+    }
+
+    public func signature(units: [Shingler.Unit], shingleSize: Int) -> [UInt32] {
+        let vectors = a.count
+        var minimum = [SIMD16<UInt32>](repeating: SIMD16(repeating: .max), count: vectors)
+        Shingler.forEachShingle(units: units, n: shingleSize) { shingle in
+            let x = NearDuplicateFinder.mix(shingle)
+            let lo = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: x))
+            let hi = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: x >> 32))
+            for v in 0..<vectors {
+                var h = a[v] &* lo &+ b[v] &* hi &+ c[v]
+                h ^= h &>> 15
+                minimum[v] = pointwiseMin(minimum[v], h)
+            }
+        }
+        var signature = [UInt32](repeating: .max, count: permutations)
+        for k in 0..<permutations { signature[k] = minimum[k / 16][k % 16] }
+        return signature
+    }
 }

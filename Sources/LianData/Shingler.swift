@@ -64,7 +64,11 @@ public enum Shingler {
     /// Calls `body` with the hash of each n-gram of units, in order, repeats included (the hashes
     /// `shingles` collects into a set).
     public static func forEachShingle(_ text: String, n: Int, _ body: (UInt64) -> Void) {
-        let u = units(text)
+        forEachShingle(units: units(text), n: n, body)
+    }
+
+    /// The same, from units already computed.
+    public static func forEachShingle(units u: [Unit], n: Int, _ body: (UInt64) -> Void) {
         if u.isEmpty { return }
         let size = min(n, u.count)
         for i in 0...(u.count - size) {

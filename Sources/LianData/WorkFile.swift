@@ -4,7 +4,8 @@ import Foundation
 /// back without JSON (encoding and parsing JSON lines cost more than cleaning the text did).
 ///
 /// Record: text length in bytes (u32), source index into the run's input list (u32), line (u32),
-/// then the UTF-8 text. Little-endian; the file never leaves the run that wrote it.
+/// the count of values that follow the text (u32: a MinHash signature, or 0), the UTF-8 text,
+/// then the values (u32 each). Little-endian; the file never leaves the run that wrote it.
 final class WorkFileWriter {
     let url: URL
     private let handle: FileHandle
@@ -19,14 +20,15 @@ final class WorkFileWriter {
         buffer.reserveCapacity(1 << 22)
     }
 
-    func write(text: String, source: Int, line: Int) throws {
+    func write(text: String, source: Int, line: Int, signature: [UInt32] = []) throws {
         var text = text
         text.withUTF8 { bytes in
-            for v in [UInt32(bytes.count), UInt32(source), UInt32(line)] {
+            for v in [UInt32(bytes.count), UInt32(source), UInt32(line), UInt32(signature.count)] {
                 withUnsafeBytes(of: v.littleEndian) { buffer.append(contentsOf: $0) }
             }
             buffer.append(contentsOf: bytes)
         }
+        for v in signature { withUnsafeBytes(of: v.littleEndian) { buffer.append(contentsOf: $0) } }
         if buffer.count >= 1 << 22 { try flush() }
     }
 
@@ -47,27 +49,33 @@ struct WorkFileReader {
     /// The run's inputs, which records name by index.
     let sources: [String]
 
-    func forEachBatch(size: Int = 4096, _ body: ([Document]) throws -> Void) throws {
+    /// `body` receives each batch's documents and their signatures (empty where none was written).
+    func forEachBatch(size: Int = 4096, _ body: ([Document], [[UInt32]]) throws -> Void) throws {
         guard let handle = FileHandle(forReadingAtPath: url.path) else { throw DataError(path: url.path, "cannot open the work file") }
         defer { try? handle.close() }
         var pending: [UInt8] = []
         var start = 0
         var batch: [Document] = []
+        var signatures: [[UInt32]] = []
         var finished = false
         while true {
             // Parse every whole record in `pending[start...]`.
-            while pending.count - start >= 12 {
-                let (length, source, line) = pending.withUnsafeBytes { raw in
-                    (Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt32.self))),
-                     Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4, as: UInt32.self))),
-                     Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8, as: UInt32.self))))
+            while pending.count - start >= 16 {
+                func field(_ k: Int) -> Int {
+                    pending.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: start + 4 * k, as: UInt32.self))) }
                 }
-                guard pending.count - start - 12 >= length else { break }
+                let (length, source, line, values) = (field(0), field(1), field(2), field(3))
+                let recordSize = 16 + length + 4 * values
+                guard pending.count - start >= recordSize else { break }
                 guard source < sources.count else { throw DataError(path: url.path, "work file is corrupted (source \(source))") }
-                let text = pending.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[(start + 12)..<(start + 12 + length)]), as: UTF8.self) }
+                let text = pending.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[(start + 16)..<(start + 16 + length)]), as: UTF8.self) }
+                let signature = pending.withUnsafeBytes { raw in
+                    (0..<values).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 16 + length + 4 * $0, as: UInt32.self)) }
+                }
                 batch.append(Document(text: text, source: sources[source], line: line))
-                start += 12 + length
-                if batch.count == size { try body(batch); batch = [] }
+                signatures.append(signature)
+                start += recordSize
+                if batch.count == size { try body(batch, signatures); batch = []; signatures = [] }
             }
             if finished { break }
             let chunk = try handle.read(upToCount: 1 << 22) ?? Data()
@@ -77,6 +85,6 @@ struct WorkFileReader {
             pending.append(contentsOf: chunk)
         }
         guard start == pending.count else { throw DataError(path: url.path, "work file is truncated") }
-        if !batch.isEmpty { try body(batch) }
+        if !batch.isEmpty { try body(batch, signatures) }
     }
 }

@@ -16,9 +16,23 @@ public final class BPETokenizer: @unchecked Sendable {
     private let specialByID: [Int32: String]
     /// Chunk bytes → ids, for chunks seen before (most chunks of a text are repeated words). Keyed
     /// by bytes, not String: Swift compares strings by canonical equivalence, and U+2000 EN QUAD
-    /// "equals" U+2002 EN SPACE though their bytes and tokens differ.
-    private var cache = ChunkCache()
+    /// "equals" U+2002 EN SPACE though their bytes and tokens differ. These are the caches not in
+    /// use, one per thread that encoded last; kept across calls, since a corpus encoded in
+    /// batches repeats the same words batch after batch.
+    private var spareCaches: [ChunkCache] = []
     private let cacheLock = NSLock()
+
+    /// A cache to use on one thread (given back with `giveBack`).
+    private func takeCache() -> ChunkCache {
+        cacheLock.lock(); defer { cacheLock.unlock() }
+        return spareCaches.popLast() ?? ChunkCache()
+    }
+
+    private func giveBack(_ cache: ChunkCache) {
+        cacheLock.lock(); defer { cacheLock.unlock() }
+        // Bounded: a cache grown past 200,000 chunks (endless distinct text) starts over.
+        if spareCaches.count < 8 { spareCaches.append(cache.count > 200_000 ? ChunkCache() : cache) }
+    }
 
     public init(model: BPEModel, preTokenizer: PreTokenizer, specialTokens: [String: Int32]) {
         self.model = model
@@ -37,15 +51,9 @@ public final class BPETokenizer: @unchecked Sendable {
     /// Token ids for `text`. Special tokens are recognised only when listed in `allowedSpecial`
     /// (by default none: "<|endoftext|>" in user text is just text).
     public func encode(_ text: String, allowedSpecial: Set<String> = []) -> [Int32] {
-        cacheLock.lock()
-        var local = cache
-        cache = ChunkCache(maximumEntries: 0)   // taken out while in use, so that this thread's writes do not copy it
-        cacheLock.unlock()
+        var local = takeCache()
         let ids = encode(text, allowedSpecial: allowedSpecial, cache: &local)
-        cacheLock.lock()
-        if local.count > 200_000 { local = ChunkCache() }
-        if local.count >= cache.count { cache = local }
-        cacheLock.unlock()
+        giveBack(local)
         return ids
     }
 
@@ -64,7 +72,9 @@ public final class BPETokenizer: @unchecked Sendable {
     /// up in place (no copy) and merged by the model on a miss.
     func encodeOrdinary(_ text: String, into ids: inout [Int32], cache: inout ChunkCache) {
         var text = text
-        let scalars = Array(text.unicodeScalars)
+        var scalars: [Unicode.Scalar] = []
+        scalars.reserveCapacity(text.utf8.count)
+        for s in text.unicodeScalars { scalars.append(s) }   // one pass (Array(_:) counts first)
         let ends = preTokenizer.chunkEnds(scalars)
         text.withUTF8 { bytes in
             var scalarStart = 0, byteStart = 0
@@ -98,12 +108,13 @@ public final class BPETokenizer: @unchecked Sendable {
         results.withUnsafeMutableBufferPointer { buffer in
             let out = UnsafeSendableBuffer(buffer)
             DispatchQueue.concurrentPerform(iterations: parts) { _ in
-                var cache = ChunkCache()
+                var cache = self.takeCache()
                 while true {
                     let i = next.add(1, ordering: .relaxed).oldValue
                     guard i < texts.count else { break }
                     out.buffer[i] = self.encode(texts[i], allowedSpecial: allowedSpecial, cache: &cache)
                 }
+                self.giveBack(cache)
             }
         }
         return results
