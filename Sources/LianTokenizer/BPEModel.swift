@@ -55,8 +55,15 @@ public struct BPEModel: Sendable {
     public func encode(_ bytes: [UInt8]) -> [Int32] {
         if bytes.isEmpty { return [] }
         if ignoreMerges, let id = ids[bytes] { return [id] }
-        var symbols = bytes.map { byteIDs[Int($0)] }
+        let symbols = bytes.map { byteIDs[Int($0)] }
         if symbols.count == 1 { return symbols }
+        return symbols.count <= 12 ? mergeByScanning(symbols) : mergeWithHeap(symbols)
+    }
+
+    /// Short chunks: repeatedly merge the lowest-ranked adjacent pair (leftmost on ties),
+    /// finding it by a scan — cheapest for a handful of symbols.
+    func mergeByScanning(_ start: [Int32]) -> [Int32] {
+        var symbols = start
         // ranks[i]: the rank of (symbols[i], symbols[i+1]), Int32.max when they do not merge.
         var ranks = [Int32](repeating: .max, count: symbols.count - 1)
         var results = [Int32](repeating: 0, count: symbols.count - 1)
@@ -79,6 +86,73 @@ public struct BPEModel: Sendable {
             }
         }
         return symbols
+    }
+
+    /// Long chunks (a run of Han characters is 3 bytes each): the same merges in the same order,
+    /// from a min-heap of (rank, position) over a linked list of symbols — O(n log n) instead of
+    /// a scan and an array shift per merge. A popped pair is used only if it is still there
+    /// (both symbols alive, adjacent, and still merging at that rank); otherwise it is stale.
+    func mergeWithHeap(_ start: [Int32]) -> [Int32] {
+        var symbols = start
+        let n = symbols.count
+        var next = Array(1...n)            // n: end of list
+        var previous = Array(-1..<(n - 1))
+        var heap = MinHeap()
+        for i in 0..<(n - 1) {
+            if let m = mergeTable.find(symbols[i], symbols[i + 1]) { heap.push(rank: m.rank, position: i) }
+        }
+        while let (rank, i) = heap.pop() {
+            let j = next[i]
+            guard previous[i] != -2, j < n, let m = mergeTable.find(symbols[i], symbols[j]), m.rank == rank else { continue }
+            symbols[i] = m.merged
+            // Unlink j.
+            let k = next[j]
+            next[i] = k
+            if k < n { previous[k] = i }
+            previous[j] = -2                  // dead
+            if previous[i] >= 0, let left = mergeTable.find(symbols[previous[i]], symbols[i]) { heap.push(rank: left.rank, position: previous[i]) }
+            if k < n, let right = mergeTable.find(symbols[i], symbols[k]) { heap.push(rank: right.rank, position: i) }
+        }
+        var out: [Int32] = []
+        var i = 0
+        while i < n { out.append(symbols[i]); i = next[i] }
+        return out
+    }
+}
+
+/// A binary min-heap of (rank, position) packed in one 64-bit key: ordered by rank, then by
+/// position (the leftmost pair first, as BPE breaks ties).
+struct MinHeap {
+    private var keys: [UInt64] = []
+
+    mutating func push(rank: Int32, position: Int) {
+        keys.append(UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(position))
+        var c = keys.count - 1
+        while c > 0 {
+            let p = (c - 1) / 2
+            if keys[p] <= keys[c] { break }
+            keys.swapAt(p, c)
+            c = p
+        }
+    }
+
+    mutating func pop() -> (Int32, Int)? {
+        guard let top = keys.first else { return nil }
+        let last = keys.removeLast()
+        if !keys.isEmpty {
+            keys[0] = last
+            var p = 0
+            while true {
+                let l = 2 * p + 1, r = l + 1
+                var m = p
+                if l < keys.count && keys[l] < keys[m] { m = l }
+                if r < keys.count && keys[r] < keys[m] { m = r }
+                if m == p { break }
+                keys.swapAt(p, m)
+                p = m
+            }
+        }
+        return (Int32(bitPattern: UInt32(top >> 32)), Int(top & 0xFFFF_FFFF))
     }
 }
 
