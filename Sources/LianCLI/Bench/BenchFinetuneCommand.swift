@@ -77,9 +77,7 @@ struct BenchFinetuneCommand: ParsableCommand {
         // (Linux: /proc/self/clear_refs, "5"), so building the Float32 model that QLoRA then
         // quantizes does not count — loading is a transient, training is what runs for hours.
         let ready = Double(currentResidentBytes()) / 1_048_576
-        if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
-            try? handle.write(contentsOf: Data("5".utf8)); try? handle.close()
-        }
+        resetPeakResident()
         harness.step(); harness.step()
         let start = Stopwatch.now()
         for _ in 0..<steps { harness.step() }

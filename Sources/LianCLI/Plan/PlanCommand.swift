@@ -19,6 +19,7 @@ struct PlanCommand: ParsableCommand {
     @Option var context: Int?
     @Option(help: "Vocabulary size for presets.") var vocabSize: Int = 8192
     @Flag(help: "Skip measuring the matrix-multiply speed (no time estimate).") var noTime = false
+    @Flag(help: "Also train the planned model itself for a few steps and print the gaps: peak resident memory, and its best step against the extrapolation (their steps alternating).") var check = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -46,13 +47,28 @@ struct PlanCommand: ParsableCommand {
         }
         b = batch ?? b; t = context ?? t
         guard t <= modelConfig.contextLength else { throw ValidationError("--context \(t) exceeds the model's \(modelConfig.contextLength)") }
+        let lora = LoRAConfig(rank: rank, alpha: Float(2 * rank), targetModules: targets)
+        // --check, memory: the planned model trains first, before anything else has run in this
+        // process (what earlier work leaves in the heap would count), and the peak is read from
+        // the moment the model is ready, as `bench train-step` and `bench finetune` count it.
+        var checkedPeak: Double?
+        if check {
+            let harness = try SyntheticTrainingStep(config: modelConfig, method: m, lora: lora, batch: b, context: t)
+            resetPeakResident()
+            harness.step(); harness.step(); harness.step()
+            checkedPeak = Double(peakResidentBytes())
+        }
+        SystemMemory.releaseFreed()
         let gflops = noTime ? nil : Self.measureGEMM(rows: b * t, width: modelConfig.width)
         let bandwidth = noTime ? nil : MachinePeak.triadGBs(threads: Parallelism.threadCount, seconds: 0.3)
-        var plan = TrainingPlan(config: modelConfig, method: m, lora: LoRAConfig(rank: rank, alpha: Float(2 * rank), targetModules: targets),
-                                batch: b, context: t, gflops: gflops, bandwidth: bandwidth)
+        var plan = TrainingPlan(config: modelConfig, method: m, lora: lora, batch: b, context: t, gflops: gflops, bandwidth: bandwidth)
+        plan.checkedPeakBytes = checkedPeak
         if !noTime {
-            plan.measuredSecondsPerStep = try StepTimer.extrapolated(
-                config: modelConfig, method: m, lora: LoRAConfig(rank: rank, alpha: Float(2 * rank), targetModules: targets), batch: b, context: t)
+            // --check, time: the planned model's own steps alternate with those of the models the
+            // extrapolation times.
+            let timing = try StepTimer.timed(config: modelConfig, method: m, lora: lora, batch: b, context: t, alsoFullModel: check)
+            plan.measuredSecondsPerStep = timing.extrapolated
+            plan.checkedSecondsPerStep = timing.fullModel
         }
         if json { try printJSON(plan); return }
         func mb(_ bytes: Double) -> String { String(format: "%9.1f MB", bytes / 1_048_576) }
@@ -75,7 +91,14 @@ struct PlanCommand: ParsableCommand {
             print(String(format: "                    plus %.0f MB of memory-bound traffic at the measured %.1f GB/s (a lower bound)", plan.memoryTraffic / 1_048_576, plan.bandwidth ?? 0))
         }
         if let s = plan.measuredSecondsPerStep {
-            print(String(format: "time per step       %.3f s (%.0f tokens/s) from timed steps of this model cut to 1 and 4 layers", s, Double(b * t) / s))
+            print(String(format: "time per step       %.3f s (%.0f tokens/s) from timed steps of this model cut to fewer layers", s, Double(b * t) / s))
+        }
+        if let peak = plan.checkedPeakBytes {
+            print(String(format: "check: memory       measured peak %.1f MB; plan %.1f MB (%+.0f%%)", peak / 1_048_576, plan.total / 1_048_576,
+                         100 * (plan.total - peak) / peak))
+        }
+        if let measured = plan.checkedSecondsPerStep, let s = plan.measuredSecondsPerStep {
+            print(String(format: "check: time         measured %.3f s per step (best of 6, alternating); plan %.3f s (%+.0f%%)", measured, s, 100 * (s - measured) / measured))
         }
     }
 

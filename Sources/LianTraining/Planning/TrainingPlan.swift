@@ -38,6 +38,9 @@ public struct TrainingPlan: Codable, Sendable {
     /// Seconds per step extrapolated from timed steps of the same model with one and four layers
     /// (set by the caller that times them).
     public var measuredSecondsPerStep: Double?
+    /// Set by `lian plan --check`: the planned model's own peak resident memory and best step time.
+    public var checkedPeakBytes: Double?
+    public var checkedSecondsPerStep: Double?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type", method, batch, context, parameters, trainableParameters = "trainable_parameters"
@@ -45,6 +48,7 @@ public struct TrainingPlan: Codable, Sendable {
         case optimizerState = "optimizer_state", activations, attentionProbabilities = "attention_probabilities"
         case backwardWorkspace = "backward_workspace", runtime, total, peakAtBackwardStart = "peak_at_backward_start", secondsPerStep = "seconds_per_step", gflops
         case memoryTraffic = "memory_traffic", bandwidth, measuredSecondsPerStep = "extrapolated_seconds_per_step"
+        case checkedPeakBytes = "checked_peak_bytes", checkedSecondsPerStep = "checked_seconds_per_step"
     }
 
     /// The plan for `config` trained with `method` (LoRA settings from `lora`) on batches of
