@@ -13,6 +13,10 @@ public struct Cleaner: Sendable {
     public var maximumDuplicateLineFraction = 0.3
     /// Largest share of characters covered by the most frequent word/character 2-gram (Gopher).
     public var maximumTopBigramFraction = 0.2
+    /// Documents with fewer units (words; Han characters) are not judged by the 2-gram share: in
+    /// a short text one repeated word is most of it (「觉得不好笑。。。。觉得么说的那么好啊。」
+    /// was rejected at 0.29). Gopher likewise applies its repetition filters only from 50 words.
+    public var minimumUnitsForTopBigram = 50
     /// Scripts a document may be written in (by share of letters); nil allows all.
     public var allowedScripts: Set<Script>? = nil
     /// Share of letters that must be in allowed scripts.
@@ -101,7 +105,7 @@ public struct Cleaner: Sendable {
             }
         }
         units = Shingler.units(t)
-        if let top = Self.topBigram(t, units: units), top.fraction > maximumTopBigramFraction {
+        if units.count >= minimumUnitsForTopBigram, let top = Self.topBigram(t, units: units), top.fraction > maximumTopBigramFraction {
             return .reject(String(format: "top-bigram: '%@' covers %.2f of the text > %.2f", top.gram(), top.fraction, maximumTopBigramFraction))
         }
         if let allowed = allowedScripts, letters > 0 {
