@@ -1,7 +1,7 @@
 import Foundation
 import LianKernels
 import LianTestSupport
-import LianTokenizer
+@testable import LianTokenizer
 import Testing
 
 @Suite struct TokenizerTests {
@@ -42,6 +42,30 @@ import Testing
                 #expect(tokenizer.decodeBytes(ids) == Array(text.utf8), "\(name) seed \(seed): \(text.debugDescription)")
             }
         }
+    }
+
+    /// Long chunks merge with a heap, short ones by scanning: both must apply the same merges in
+    /// the same order (ties to the leftmost pair), on real text and on repeats that tie.
+    @Test func heapAndScanMergeAlike() throws {
+        guard let shared = SharedFolder.locate() else { return }
+        let tokenizer = try BPETokenizer(contentsOf: shared.appendingPathComponent("oracles/tokenizers/bbpe_zh_en_8192/tokenizer.json"))
+        let model = tokenizer.model
+        var rng = SeededRandom(seed: 7)
+        let samples = ["我今天想去吃火锅，可是下雨了，所以在家里看书。", "To be, or not to be, that is the question: whether 'tis nobler",
+                       String(repeating: "哈", count: 30), String(repeating: "ab", count: 25), String(repeating: "的的", count: 12) + "了"]
+        var checked = 0
+        for text in samples + (0..<200).map({ Self.randomText(seed: 5000 + UInt64($0)) }) {
+            let bytes = Array(text.utf8)
+            guard bytes.count >= 2 else { continue }
+            for _ in 0..<4 {
+                let start = Int(rng.next() % UInt64(bytes.count - 1))
+                let end = min(bytes.count, start + 2 + Int(rng.next() % 60))
+                let symbols = bytes[start..<end].map { Int32(model.encode([$0])[0]) }
+                #expect(model.mergeWithHeap(symbols) == model.mergeByScanning(symbols), "\(bytes[start..<end])")
+                checked += 1
+            }
+        }
+        #expect(checked > 500)
     }
 
     @Test func specialTokensOnlyWhenAllowed() throws {

@@ -1,0 +1,37 @@
+import Foundation
+@testable import LianData
+import Testing
+
+@Suite struct WorkFileTests {
+    /// Records come back as written (text, source, line, signature), across the reader's 4 MiB
+    /// blocks; a truncated file is an error that names it, not a silent short read.
+    @Test func recordsRoundTripAndTruncationIsAnError() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-work-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let sources = ["a.jsonl", "b.jsonl"]
+        let writer = try WorkFileWriter(url)
+        var expected: [(text: String, source: Int, line: Int, signature: [UInt32])] = []
+        for i in 0..<3000 {
+            let text = i % 7 == 0 ? String(repeating: "长文本 long text ", count: 200 + i) : "文档 \(i) 😀"
+            let record = (text, i % 2, i + 1, i % 3 == 0 ? [UInt32(i), .max] : [])
+            try writer.write(text: record.0, source: record.1, line: record.2, signature: record.3)
+            expected.append(record)
+        }
+        try writer.close()
+        var documents: [Document] = [], signatures: [[UInt32]] = []
+        try WorkFileReader(url: url, sources: sources).forEachBatch(size: 1000) { documents += $0; signatures += $1 }
+        #expect(documents.count == expected.count && signatures.count == expected.count)
+        for (k, e) in expected.enumerated() {
+            #expect(documents[k] == Document(text: e.text, source: sources[e.source], line: e.line) && signatures[k] == e.signature)
+        }
+
+        let data = try Data(contentsOf: url)
+        try data.dropLast(3).write(to: url)
+        do {
+            try WorkFileReader(url: url, sources: sources).forEachBatch { _, _ in }
+            Issue.record("a truncated work file was read without an error")
+        } catch let error as DataError {
+            #expect(error.path == url.path)
+        }
+    }
+}
