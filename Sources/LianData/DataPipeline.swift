@@ -134,7 +134,7 @@ public struct DataPipeline {
                     var trimmed = false
                     if !boilerplate.isEmpty, Self.longLineHashes(text, minimumLength: minimumLength).contains(where: boilerplate.contains) {
                         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-                        text = lines.filter { !($0.unicodeScalars.count >= minimumLength && boilerplate.contains(Self.hash($0.utf8))) }
+                        text = lines.filter { !($0.unicodeScalars.count >= minimumLength && boilerplate.contains(UTF8Scan.hash(String($0)))) }
                             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
                         trimmed = true
                     }
@@ -328,13 +328,6 @@ public struct DataPipeline {
     /// Reads a work file back in batches of documents.
     func forEachBatch(of url: URL, sources: [String], size: Int = 4096, _ body: ([Document], [[UInt32]]) throws -> Void) throws {
         try WorkFileReader(url: url, sources: sources).forEachBatch(size: size, body)
-    }
-
-    /// FNV-1a of bytes.
-    static func hash<S: Sequence>(_ bytes: S) -> UInt64 where S.Element == UInt8 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return h
     }
 
     /// One JSON object as a line: keys sorted, slashes and non-ASCII written as they are.

@@ -69,6 +69,12 @@ enum UTF8Scan {
         }
     }
 
+    /// FNV-1a of a string's UTF-8 bytes (the same value as `hash(_:)` of those bytes).
+    static func hash(_ text: String) -> UInt64 {
+        var text = text
+        return text.withUTF8 { hash($0) }
+    }
+
     /// FNV-1a of bytes.
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
