@@ -1,29 +1,53 @@
-/// A cache from pre-tokenized chunks (UTF-8 bytes) to their token ids, for one thread.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A cache from pre-tokenized chunks (UTF-8 bytes) to their token ids, for one thread at a time.
 ///
 /// Most chunks of real text repeat ("the", " and", "的"), so encoding is mostly lookups. A
 /// `[[UInt8]: [Int32]]` dictionary costs an array allocation per lookup just to form the key;
 /// this table hashes the bytes in place and keeps keys and ids in two flat arenas, so a hit
-/// allocates nothing. Open addressing, linear probing, grown at half full.
-struct ChunkCache {
+/// allocates nothing. The arenas are raw memory the cache owns (a class, handed between threads
+/// but used by one at a time): with Swift arrays, profiles showed a reference-count round trip
+/// around each lookup (measured gain of raw memory: ~3% of encoding). Open addressing, linear
+/// probing, grown at half full.
+final class ChunkCache: @unchecked Sendable {
     private struct Entry {
         var hash: UInt64
         var keyStart: Int, keyCount: Int
         var idStart: Int, idCount: Int
     }
 
-    private var entries: [Entry] = []
-    private var slots: [Int32]              // entry index, or -1
-    private var keys: [UInt8] = []
-    private var ids: [Int32] = []
+    private var entries: UnsafeMutablePointer<Entry>
+    private var entryCapacity: Int
+    private(set) var count = 0
+    private var slots: UnsafeMutablePointer<Int32>       // entry index, or -1
+    private var slotCount: Int
+    private var keys: UnsafeMutablePointer<UInt8>
+    private var keyCount = 0, keyCapacity: Int
+    private var ids: UnsafeMutablePointer<Int32>
+    private var idCount = 0, idCapacity: Int
     /// Entries beyond this are not added (memory stays bounded on endless distinct text).
     let maximumEntries: Int
 
     init(maximumEntries: Int = 1 << 20) {
         self.maximumEntries = maximumEntries
-        slots = [Int32](repeating: -1, count: 1 << 12)
+        entryCapacity = 1 << 11
+        entries = .allocate(capacity: entryCapacity)
+        slotCount = 1 << 12
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: -1, count: slotCount)
+        keyCapacity = 1 << 14
+        keys = .allocate(capacity: keyCapacity)
+        idCapacity = 1 << 12
+        ids = .allocate(capacity: idCapacity)
     }
 
-    var count: Int { entries.count }
+    deinit {
+        entries.deallocate(); slots.deallocate(); keys.deallocate(); ids.deallocate()
+    }
 
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -38,49 +62,59 @@ struct ChunkCache {
     /// Appends the cached ids of `bytes` to `output` and returns true, or returns false.
     @inline(__always)
     func lookup(_ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64, into output: inout [Int32]) -> Bool {
-        let mask = slots.count - 1
+        let mask = slotCount - 1
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
             let index = Int(slots[slot])
             if index < 0 { return false }
             let e = entries[index]
-            if e.hash == h && e.keyCount == bytes.count {
-                let equal = keys.withUnsafeBufferPointer { k in
-                    bytes.count == 0 || memcmp(k.baseAddress! + e.keyStart, bytes.baseAddress!, bytes.count) == 0
-                }
-                if equal {
-                    ids.withUnsafeBufferPointer { output.append(contentsOf: UnsafeBufferPointer(rebasing: $0[e.idStart..<(e.idStart + e.idCount)])) }
-                    return true
-                }
+            if e.hash == h && e.keyCount == bytes.count
+                && (bytes.count == 0 || memcmp(keys + e.keyStart, bytes.baseAddress!, bytes.count) == 0) {
+                output.append(contentsOf: UnsafeBufferPointer(start: ids + e.idStart, count: e.idCount))
+                return true
             }
             slot = (slot + 1) & mask
         }
     }
 
-    mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64, ids value: [Int32]) {
-        guard entries.count < maximumEntries else { return }
-        if (entries.count + 1) * 2 > slots.count { grow() }
-        entries.append(Entry(hash: h, keyStart: keys.count, keyCount: bytes.count, idStart: ids.count, idCount: value.count))
-        keys.append(contentsOf: bytes)
-        ids.append(contentsOf: value)
-        place(entries.count - 1)
+    func insert(_ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64, ids value: [Int32]) {
+        guard count < maximumEntries else { return }
+        if (count + 1) * 2 > slotCount { growSlots() }
+        if count == entryCapacity { Self.grow(&entries, count: count, capacity: &entryCapacity, needed: count + 1) }
+        if keyCount + bytes.count > keyCapacity { Self.grow(&keys, count: keyCount, capacity: &keyCapacity, needed: keyCount + bytes.count) }
+        if idCount + value.count > idCapacity { Self.grow(&ids, count: idCount, capacity: &idCapacity, needed: idCount + value.count) }
+        (entries + count).initialize(to: Entry(hash: h, keyStart: keyCount, keyCount: bytes.count, idStart: idCount, idCount: value.count))
+        if let base = bytes.baseAddress { (keys + keyCount).update(from: base, count: bytes.count) }
+        value.withUnsafeBufferPointer { if let base = $0.baseAddress { (ids + idCount).update(from: base, count: value.count) } }
+        keyCount += bytes.count
+        idCount += value.count
+        place(count)
+        count += 1
     }
 
-    private mutating func place(_ index: Int) {
-        let mask = slots.count - 1
+    private func place(_ index: Int) {
+        let mask = slotCount - 1
         var slot = Int(truncatingIfNeeded: entries[index].hash) & mask
         while slots[slot] >= 0 { slot = (slot + 1) & mask }
         slots[slot] = Int32(index)
     }
 
-    private mutating func grow() {
-        slots = [Int32](repeating: -1, count: slots.count * 2)
-        for i in entries.indices { place(i) }
+    private func growSlots() {
+        slots.deallocate()
+        slotCount *= 2
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: -1, count: slotCount)
+        for i in 0..<count { place(i) }
+    }
+
+    /// Moves `count` elements to a buffer of at least `needed` (doubling) and frees the old one.
+    private static func grow<T>(_ buffer: inout UnsafeMutablePointer<T>, count: Int, capacity: inout Int, needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let bigger = UnsafeMutablePointer<T>.allocate(capacity: newCapacity)
+        bigger.moveInitialize(from: buffer, count: count)
+        buffer.deallocate()
+        buffer = bigger
+        capacity = newCapacity
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
