@@ -84,6 +84,7 @@ public struct DataPipeline {
         let rejects = try JSONLWriter(out.appendingPathComponent("rejects.jsonl"))
         let cleanedFile = try WorkFileWriter(work.appendingPathComponent("cleaned.bin"))
         var documentsWithLine = HashKeyedTable<Int>(empty: 0)
+        var keptDocuments = 0   // the cleaned counts are taken in pass 2, after boilerplate removal
         for (fileIndex, file) in result.inputs.enumerated() {
             progress("reading")
             let documents = try reader.documents(inFile: file)
@@ -93,7 +94,7 @@ public struct DataPipeline {
                 for step in changed { result.modifiedByStep[step, default: 0] += 1 }
                 switch outcome {
                 case .keep(let text):
-                    result.cleaned.add(text)
+                    keptDocuments += 1
                     try cleanedFile.write(text: text, source: fileIndex, line: d.line, signature: signature)
                     for h in longLines { documentsWithLine.update(h, initial: 1) { $0 += 1 } }
                 case .reject(let reason):
@@ -103,7 +104,7 @@ public struct DataPipeline {
             }
         }
         try cleanedFile.close()
-        let needed = max(boilerplateMinimumDocuments, Int((Double(result.cleaned.documents) * boilerplateMinimumShare).rounded(.up)))
+        let needed = max(boilerplateMinimumDocuments, Int((Double(keptDocuments) * boilerplateMinimumShare).rounded(.up)))
         var repeatedLines = Set<UInt64>()
         documentsWithLine.forEach { line, documents in if documents >= needed { repeatedLines.insert(line) } }
         let boilerplate = repeatedLines
@@ -121,7 +122,6 @@ public struct DataPipeline {
         var locations: [String] = []
         var signatures: [[UInt32]] = []
         let finder = nearDuplicates
-        result.cleaned = StageCounts()
         let minimumLength = boilerplateMinimumLength
         try forEachBatch(of: work.appendingPathComponent("cleaned.bin"), sources: result.inputs) { batch, cleanedSignatures in
             // In parallel: boilerplate lines out, then each text's hash and length in scalars.
@@ -242,7 +242,7 @@ public struct DataPipeline {
             var kept: [(Int, Document)] = []
             for d in batch { if !dropped.contains(index) { kept.append((index, d)) }; index += 1 }
             let encoded = tokenizer.encodeBatch(kept.map(\.1.text), threads: Parallelism.threadCount)
-            for ((i, d), ids) in zip(kept, encoded) {
+            for ((i, _), ids) in zip(kept, encoded) {
                 result.afterNearDedup.add(count: lengths[i])
                 if validationSet.contains(i) {
                     try validationWriter.append(document: ids); result.validation.add(count: lengths[i])

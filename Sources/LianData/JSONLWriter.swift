@@ -52,26 +52,14 @@ enum JSONText {
 
 /// Appends JSON objects as lines to a file, buffered.
 final class JSONLWriter {
-    let handle: FileHandle
-    let url: URL
-    private var buffer: [UInt8] = []
+    private let file: BufferedFileWriter
 
-    init(_ url: URL) throws {
-        self.url = url
-        guard FileManager.default.createFile(atPath: url.path, contents: nil), let h = FileHandle(forWritingAtPath: url.path) else {
-            throw DataError(path: url.path, "cannot create the file")
-        }
-        handle = h
-    }
+    init(_ url: URL) throws { file = try BufferedFileWriter(url) }
 
     func write(_ object: [String: Any]) throws {
-        buffer += DataPipeline.jsonLine(object)
-        if buffer.count > 1 << 20 { try handle.write(contentsOf: Data(buffer)); buffer.removeAll(keepingCapacity: true) }
+        file.append(DataPipeline.jsonLine(object))
+        try file.flushIfFull()
     }
 
-    func close() throws {
-        try handle.write(contentsOf: Data(buffer))
-        buffer = []
-        try handle.close()
-    }
+    func close() throws { try file.close() }
 }

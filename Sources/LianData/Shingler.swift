@@ -80,16 +80,8 @@ public enum Shingler {
 
     /// Hashes of the n-grams of units: the shingle set.
     public static func shingles(_ text: String, n: Int) -> Set<UInt64> {
-        let u = units(text)
         var result = Set<UInt64>()
-        if u.isEmpty { return result }
-        let size = min(n, u.count)
-        result.reserveCapacity(u.count)
-        for i in 0...(u.count - size) {
-            var h = offsetBasis
-            for unit in u[i..<(i + size)] { h = (h ^ unit.hash) &* prime }
-            result.insert(h)
-        }
+        forEachShingle(text, n: n) { result.insert($0) }
         return result
     }
 }

@@ -7,40 +7,21 @@ import Foundation
 /// the count of values that follow the text (u32: a MinHash signature, or 0), the UTF-8 text,
 /// then the values (u32 each). Little-endian; the file never leaves the run that wrote it.
 final class WorkFileWriter {
-    let url: URL
-    private let handle: FileHandle
-    private var buffer: [UInt8] = []
+    private let file: BufferedFileWriter
 
-    init(_ url: URL) throws {
-        self.url = url
-        guard FileManager.default.createFile(atPath: url.path, contents: nil), let h = FileHandle(forWritingAtPath: url.path) else {
-            throw DataError(path: url.path, "cannot create the work file (is the output folder writable?)")
-        }
-        handle = h
-        buffer.reserveCapacity(1 << 22)
-    }
+    init(_ url: URL) throws { file = try BufferedFileWriter(url, what: "the work file") }
 
     func write(text: String, source: Int, line: Int, signature: [UInt32] = []) throws {
         var text = text
         text.withUTF8 { bytes in
-            for v in [UInt32(bytes.count), UInt32(source), UInt32(line), UInt32(signature.count)] {
-                withUnsafeBytes(of: v.littleEndian) { buffer.append(contentsOf: $0) }
-            }
-            buffer.append(contentsOf: bytes)
+            for v in [UInt32(bytes.count), UInt32(source), UInt32(line), UInt32(signature.count)] { file.append(littleEndian: v) }
+            file.append(bytes)
         }
-        for v in signature { withUnsafeBytes(of: v.littleEndian) { buffer.append(contentsOf: $0) } }
-        if buffer.count >= 1 << 22 { try flush() }
+        for v in signature { file.append(littleEndian: v) }
+        try file.flushIfFull()
     }
 
-    private func flush() throws {
-        try handle.write(contentsOf: Data(buffer))
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    func close() throws {
-        try flush()
-        try handle.close()
-    }
+    func close() throws { try file.close() }
 }
 
 /// Reads a work file back in batches of documents, 4 MiB of the file at a time.

@@ -3,12 +3,7 @@ import Foundation
 /// The process's peak resident memory in bytes (VmHWM on Linux, ru_maxrss elsewhere).
 func peakResidentBytes() -> Int {
     #if os(Linux)
-    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-       let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
-        return kb * 1024
-    }
-    return 0
+    return procStatusBytes("VmHWM:")
     #else
     var usage = rusage()
     getrusage(RUSAGE_SELF, &usage)
@@ -19,15 +14,18 @@ func peakResidentBytes() -> Int {
 /// The process's current resident memory in bytes (VmRSS on Linux; the peak elsewhere).
 func currentResidentBytes() -> Int {
     #if os(Linux)
-    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-       let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
-        return kb * 1024
-    }
-    return 0
+    return procStatusBytes("VmRSS:")
     #else
     return peakResidentBytes()
     #endif
+}
+
+/// A "Name:   N kB" line of /proc/self/status, in bytes (0 when absent).
+private func procStatusBytes(_ field: String) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
+          let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kb * 1024
 }
 
 /// Starts the peak-resident count again from the current resident memory (Linux:

@@ -75,7 +75,7 @@ struct DistillCommand: ParsableCommand {
             throw CLIError("\(resume ?? c.out): this run does not distill; continue it with lian train --resume")
         }
         say("distilling \(d.teacher) into a \(c.model.modelType) student of \(trainer.model.parameterCount) parameters: T = \(d.temperature), α = \(d.alpha), \(d.divergence.rawValue) KL, " + (d.teacherCache.map { "teacher cache \($0)" } ?? "live teacher, top \(d.topK)"))
-        try runWithProgress(trainer, command: "distill")
+        try runWithProgress(trainer, config: trainer.config, command: "distill")
     }
 
     static func buildCache(teacher: String, data: String, context: Int, k: Int, to url: URL) throws {

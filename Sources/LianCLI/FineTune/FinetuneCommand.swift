@@ -67,19 +67,8 @@ struct FinetuneCommand: ParsableCommand {
         if tuner.step == 0, let v = tuner.evaluate() { say(String(format: "validation loss before: %.4f", v)) }
         var progressConfig = TrainingConfig(model: tuner.model.configuration, data: c.data, out: c.out)
         progressConfig.steps = c.steps; progressConfig.batchSize = c.batchSize; progressConfig.context = c.context
-        let progress = TrainingProgress(config: progressConfig, firstStep: tuner.step)
-        tuner.onStep = { progress.update($0); return true }
-        InterruptSignal.install {
-            FileHandle.standardError.write(Data("\ninterrupted: writing a checkpoint after this step (Ctrl-C again to quit at once)\n".utf8))
+        if let last = try runWithProgress(tuner, config: progressConfig, command: "finetune"), c.method != .full {
+            say("try it: lian chat --model \(c.base) --adapter \(last.path)\nmerge it: lian merge --base \(c.base) --adapter \(last.path) --out merged")
         }
-        do {
-            let last = try tuner.run()
-            if let last { say("checkpoint: \(last.path)") }
-            say("loss curve: \(URL(fileURLWithPath: c.out).appendingPathComponent("loss.svg").path)")
-            if tuner.stoppedEarly, let last { say("stopped at step \(tuner.step) of \(c.steps); continue with: lian finetune --resume \(last.path)") }
-            if let last, c.method != .full {
-                say("try it: lian chat --model \(c.base) --adapter \(last.path)\nmerge it: lian merge --base \(c.base) --adapter \(last.path) --out merged")
-            }
-        } catch let error as TrainingError { throw CLIError(error.description) }
     }
 }

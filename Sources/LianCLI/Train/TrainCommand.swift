@@ -56,6 +56,6 @@ struct TrainCommand: ParsableCommand {
         } catch let error as TrainingError { throw CLIError(error.description) }
         let c = trainer.config
         say("training a \(c.model.modelType) model of \(trainer.model.parameterCount) parameters for \(c.steps) steps of \(c.microBatches)×\(c.batchSize)×\(c.context) tokens → \(c.out)")
-        try runWithProgress(trainer, command: "train")
+        try runWithProgress(trainer, config: trainer.config, command: "train")
     }
 }

@@ -27,19 +27,33 @@ struct TrainingOverrides: ParsableArguments {
     }
 }
 
-/// Runs a trainer with the progress line and Ctrl-C handling, then says where the checkpoint and
-/// the loss plot are (and how to continue when it stopped early).
-func runWithProgress(_ trainer: Trainer, command: String) throws {
-    let c = trainer.config
-    let progress = TrainingProgress(config: c, firstStep: trainer.step)
-    trainer.onStep = { progress.update($0); return true }
+/// A training loop the CLI runs with a progress line: `lian train` and `lian distill`'s
+/// `Trainer`, `lian finetune`'s `FineTuner`.
+protocol ProgressRun: AnyObject {
+    var step: Int { get }
+    var stoppedEarly: Bool { get }
+    var onStep: ((TrainingMetric) -> Bool)? { get set }
+    func run() throws -> URL?
+}
+
+extension Trainer: ProgressRun {}
+extension FineTuner: ProgressRun {}
+
+/// Runs a training loop with the progress line and Ctrl-C handling, then says where the
+/// checkpoint and the loss plot are (and how to continue when it stopped early). `config` gives
+/// the progress line its schedule; returns the last checkpoint.
+@discardableResult
+func runWithProgress(_ run: some ProgressRun, config c: TrainingConfig, command: String) throws -> URL? {
+    let progress = TrainingProgress(config: c, firstStep: run.step)
+    run.onStep = { progress.update($0); return true }
     InterruptSignal.install {
         FileHandle.standardError.write(Data("\ninterrupted: writing a checkpoint after this step (Ctrl-C again to quit at once)\n".utf8))
     }
     do {
-        let last = try trainer.run()
+        let last = try run.run()
         if let last { say("checkpoint: \(last.path)") }
         say("loss curve: \(URL(fileURLWithPath: c.out).appendingPathComponent("loss.svg").path)")
-        if trainer.stoppedEarly, let last { say("stopped at step \(trainer.step) of \(c.steps); continue with: lian \(command) --resume \(last.path)") }
+        if run.stoppedEarly, let last { say("stopped at step \(run.step) of \(c.steps); continue with: lian \(command) --resume \(last.path)") }
+        return last
     } catch let error as TrainingError { throw CLIError(error.description) }
 }
