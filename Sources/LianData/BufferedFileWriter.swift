@@ -1,12 +1,14 @@
 import Foundation
 
 /// A new file written through an in-memory buffer, handed to the system every 4 MiB: the
-/// pipeline's logs (`JSONLWriter`) and work files (`WorkFileWriter`) append many small records.
+/// pipeline's logs (`JSONLWriter`) and work files (`WorkFileWriter`) append many small records,
+/// so an append is a bounds check and a copy into memory the writer owns.
 final class BufferedFileWriter {
     let url: URL
     private let handle: FileHandle
-    private var buffer: [UInt8] = []
-    private let flushBytes = 1 << 22
+    private let capacity = 1 << 22
+    private let buffer: UnsafeMutableRawPointer
+    private var used = 0
 
     init(_ url: URL, what: String = "the file") throws {
         self.url = url
@@ -14,20 +16,43 @@ final class BufferedFileWriter {
             throw DataError(path: url.path, "cannot create \(what) (is the output folder writable?)")
         }
         handle = h
-        buffer.reserveCapacity(flushBytes)
+        buffer = .allocate(byteCount: capacity, alignment: 64)
     }
 
-    func append<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 { buffer.append(contentsOf: bytes) }
+    deinit { buffer.deallocate() }
 
-    /// Appends a value's little-endian bytes.
-    func append(littleEndian value: UInt32) { withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) } }
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        if used + bytes.count > capacity { try flush() }
+        if bytes.count > capacity {
+            try handle.write(contentsOf: Data(bytes: base, count: bytes.count))
+            return
+        }
+        (buffer + used).copyMemory(from: base, byteCount: bytes.count)
+        used += bytes.count
+    }
 
-    /// Writes the buffer out once it holds 4 MiB.
-    func flushIfFull() throws { if buffer.count >= flushBytes { try flush() } }
+    func append(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try append($0) } }
+
+    /// Appends values' little-endian bytes.
+    func append(littleEndian values: [UInt32]) throws {
+        #if _endian(big)
+        try append(values.map(\.littleEndian))
+        #else
+        try values.withUnsafeBytes { try append($0) }
+        #endif
+    }
+
+    /// Appends four little-endian u32 (a record header) in one copy.
+    func append(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) throws {
+        let words = SIMD4<UInt32>(a.littleEndian, b.littleEndian, c.littleEndian, d.littleEndian)
+        try withUnsafeBytes(of: words) { try append($0) }
+    }
 
     private func flush() throws {
-        try handle.write(contentsOf: Data(buffer))
-        buffer.removeAll(keepingCapacity: true)
+        guard used > 0 else { return }
+        try handle.write(contentsOf: Data(bytesNoCopy: buffer, count: used, deallocator: .none))
+        used = 0
     }
 
     func close() throws {

@@ -88,7 +88,12 @@ public struct DataPipeline {
         for (fileIndex, file) in result.inputs.enumerated() {
             progress("reading")
             let documents = try reader.documents(inFile: file)
-            for d in documents { result.read.add(d.text) }
+            var counts = [Int](repeating: 0, count: documents.count)
+            counts.withUnsafeMutableBufferPointer { buffer in
+                let out = SendablePointer(buffer.baseAddress!)
+                parallelDynamic(documents.count) { i in out.base[i] = UTF8Scan.scalarCount(documents[i].text) }
+            }
+            for c in counts { result.read.add(count: c) }
             progress("cleaning")
             for (d, (outcome, changed, longLines, signature)) in zip(documents, clean(documents)) {
                 for step in changed { result.modifiedByStep[step, default: 0] += 1 }
@@ -116,10 +121,15 @@ public struct DataPipeline {
         progress("boilerplate and exact dedup")
         let uniqueFile = try WorkFileWriter(work.appendingPathComponent("unique.bin"))
         let sourceIndex = Dictionary(result.inputs.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        var seenTexts: [Hash128: String] = [:]          // hash → location of the first copy
-        var exactGroups: [String: [String]] = [:]       // first copy's location → later copies
+        // Locations as (source index, line) packed in one Int; written out as "file:line" only
+        // where a log names them.
+        func place(_ d: Document) -> Int { sourceIndex[d.source]! << 32 | d.line }
+        let inputs = result.inputs
+        @Sendable func location(_ place: Int) -> String { "\(inputs[place >> 32]):\(place & 0xFFFF_FFFF)" }
+        var seenTexts: [Hash128: Int] = [:]             // hash → place of the first copy
+        var exactGroups: [Int: [Int]] = [:]             // first copy's place → later copies
         var lengths: [Int] = []
-        var locations: [String] = []
+        var places: [Int] = []
         var signatures: [[UInt32]] = []
         let finder = nearDuplicates
         let minimumLength = boilerplateMinimumLength
@@ -154,16 +164,17 @@ public struct DataPipeline {
                     }
                 }
                 result.cleaned.add(count: p.length)
-                if let first = seenTexts[p.hash] { exactGroups[first, default: []].append(d.location); continue }
-                seenTexts[p.hash] = d.location
+                let here = place(d)
+                if let first = seenTexts[p.hash] { exactGroups[first, default: []].append(here); continue }
+                seenTexts[p.hash] = here
                 unique.append(d)
                 // The signature cleaning computed, unless boilerplate removal changed the text.
                 uniqueSignatures.append(p.trimmed ? [] : cleanedSignatures[k])
                 lengths.append(p.length)
                 result.afterExactDedup.add(count: p.length)
-                try uniqueFile.write(text: d.text, source: sourceIndex[d.source]!, line: d.line)
+                try uniqueFile.write(text: d.text, source: here >> 32, line: d.line)
             }
-            locations += unique.map(\.location)
+            places += unique.map(place)
             if let finder {
                 let missing = uniqueSignatures.indices.filter { uniqueSignatures[$0].count != finder.permutations }
                 for (i, signature) in zip(missing, finder.signatures(missing.map { unique[$0].text })) { uniqueSignatures[i] = signature }
@@ -175,9 +186,17 @@ public struct DataPipeline {
         seenTexts = [:]
         result.exactDuplicateClusters = exactGroups.count
         let duplicatesLog = try JSONLWriter(out.appendingPathComponent("duplicates.jsonl"))
-        for (first, copies) in exactGroups.sorted(by: { $0.key < $1.key }) {
-            try duplicatesLog.write(["kind": "exact", "kept": first, "dropped": copies])
+        // The lines in order of the kept copy's location, built on all cores.
+        let groups = exactGroups.map { (kept: location($0.key), dropped: $0.value) }.sorted { $0.kept < $1.kept }
+        exactGroups = [:]
+        var lines = [[UInt8]](repeating: [], count: groups.count)
+        lines.withUnsafeMutableBufferPointer { buffer in
+            let out = SendablePointer(buffer.baseAddress!)
+            parallelDynamic(groups.count) { k in
+                out.base[k] = Self.jsonLine(["kind": "exact", "kept": groups[k].kept, "dropped": groups[k].dropped.map(location)])
+            }
         }
+        for line in lines { try duplicatesLog.append(line) }
 
         // Near duplicates: LSH candidates from the signatures; pass 3 reads back only the
         // candidates' texts to verify them with exact Jaccard.
@@ -192,7 +211,8 @@ public struct DataPipeline {
             let involved = Set(candidates.flatMap { [$0.0, $0.1] })
             var shingles: [Int: [UInt64]] = [:]
             var index = 0
-            try forEachBatch(of: work.appendingPathComponent("unique.bin"), sources: result.inputs) { batch, _ in
+            try forEachBatch(of: work.appendingPathComponent("unique.bin"), sources: result.inputs,
+                             wantsText: { involved.contains($0) }) { batch, _ in
                 var wanted: [(Int, String)] = []
                 for d in batch {
                     if involved.contains(index) { wanted.append((index, d.text)) }
@@ -213,7 +233,7 @@ public struct DataPipeline {
             for cluster in nearClusters {
                 let keep = cluster.max { lengths[$0] < lengths[$1] || (lengths[$0] == lengths[$1] && $0 > $1) }!
                 for i in cluster where i != keep { dropped.insert(i) }
-                try duplicatesLog.write(["kind": "near", "kept": locations[keep], "dropped": cluster.filter { $0 != keep }.map { locations[$0] }])
+                try duplicatesLog.write(["kind": "near", "kept": location(places[keep]), "dropped": cluster.filter { $0 != keep }.map { location(places[$0]) }])
             }
             signatures = []
         }
@@ -238,7 +258,8 @@ public struct DataPipeline {
         let trainWriter = try TokenShardWriter(url: out.appendingPathComponent("train.bin"), vocabularySize: vocabulary, eos: eos)
         let validationWriter = try TokenShardWriter(url: out.appendingPathComponent("val.bin"), vocabularySize: vocabulary, eos: eos)
         var index = 0
-        try forEachBatch(of: work.appendingPathComponent("unique.bin"), sources: result.inputs) { batch, _ in
+        try forEachBatch(of: work.appendingPathComponent("unique.bin"), sources: result.inputs,
+                         wantsText: { !dropped.contains($0) }) { batch, _ in
             var kept: [(Int, Document)] = []
             for d in batch { if !dropped.contains(index) { kept.append((index, d)) }; index += 1 }
             let encoded = tokenizer.encodeBatch(kept.map(\.1.text), threads: Parallelism.threadCount)
@@ -275,8 +296,12 @@ public struct DataPipeline {
         var firstCopy: [Hash128: Int] = [:]
         var distinct: [Int] = []
         var copyOf = [Int](repeating: -1, count: documents.count)
-        for (i, d) in documents.enumerated() {
-            let h = Hash128(d.text)
+        var hashes = [Hash128](repeating: Hash128(""), count: documents.count)
+        hashes.withUnsafeMutableBufferPointer { buffer in
+            let out = SendablePointer(buffer.baseAddress!)
+            parallelDynamic(documents.count) { i in out.base[i] = Hash128(documents[i].text) }
+        }
+        for (i, h) in hashes.enumerated() {
             if let first = firstCopy[h] {   // 128 bits: a collision is ~2⁻¹²⁸, as in exact dedup
                 copyOf[i] = first
             } else {
@@ -326,8 +351,9 @@ public struct DataPipeline {
     }
 
     /// Reads a work file back in batches of documents.
-    func forEachBatch(of url: URL, sources: [String], size: Int = 4096, _ body: ([Document], [[UInt32]]) throws -> Void) throws {
-        try WorkFileReader(url: url, sources: sources).forEachBatch(size: size, body)
+    func forEachBatch(of url: URL, sources: [String], size: Int = 4096, wantsText: ((Int) -> Bool)? = nil,
+                      _ body: ([Document], [[UInt32]]) throws -> Void) throws {
+        try WorkFileReader(url: url, sources: sources).forEachBatch(size: size, wantsText: wantsText, body)
     }
 
     /// One JSON object as a line: keys sorted, slashes and non-ASCII written as they are.

@@ -77,22 +77,41 @@ public struct NearDuplicateFinder: Sendable {
     }
 
     /// Pairs (i < j) whose signatures share at least one band: the candidates to verify.
+    /// Bands on all cores; in each, the (band hash, document) pairs are sorted, so that the
+    /// documents of a bucket are adjacent and in index order.
     public func candidatePairs(_ signatures: [[UInt32]]) -> [(Int, Int)] {
-        var pairs = Set<UInt64>()
-        for band in 0..<bands {
-            var buckets: [UInt64: [Int32]] = [:]
-            for (i, sig) in signatures.enumerated() {
-                var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(band)
-                for k in (band * rows)..<((band + 1) * rows) { h = Self.mix(h ^ UInt64(sig[k])) }
-                buckets[h, default: []].append(Int32(i))
-            }
-            for members in buckets.values where members.count > 1 {
-                for x in 0..<members.count {
-                    for y in (x + 1)..<members.count { pairs.insert(UInt64(members[x]) << 32 | UInt64(members[y])) }
+        guard !signatures.isEmpty else { return [] }
+        let (bands, rows) = (self.bands, self.rows)
+        var perBand = [[UInt64]](repeating: [], count: bands)
+        perBand.withUnsafeMutableBufferPointer { buffer in
+            let out = SendablePointer(buffer.baseAddress!)
+            parallelDynamic(bands) { band in
+                var keyed: [(hash: UInt64, document: Int32)] = []
+                keyed.reserveCapacity(signatures.count)
+                for (i, sig) in signatures.enumerated() {
+                    var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(band)
+                    for k in (band * rows)..<((band + 1) * rows) { h = Self.mix(h ^ UInt64(sig[k])) }
+                    keyed.append((h, Int32(i)))
                 }
+                keyed.sort { $0.hash < $1.hash || ($0.hash == $1.hash && $0.document < $1.document) }
+                var pairs: [UInt64] = []
+                var runStart = 0
+                for k in 1...keyed.count where k == keyed.count || keyed[k].hash != keyed[runStart].hash {
+                    for x in runStart..<k {
+                        for y in (x + 1)..<k { pairs.append(UInt64(keyed[x].document) << 32 | UInt64(keyed[y].document)) }
+                    }
+                    runStart = k
+                }
+                out.base[band] = pairs
             }
         }
-        return pairs.map { (Int($0 >> 32), Int($0 & 0xFFFF_FFFF)) }.sorted { $0 < $1 }
+        var all = perBand.flatMap { $0 }
+        all.sort()
+        var result: [(Int, Int)] = []
+        for (k, pair) in all.enumerated() where k == 0 || all[k - 1] != pair {
+            result.append((Int(pair >> 32), Int(pair & 0xFFFF_FFFF)))
+        }
+        return result
     }
 
     /// Pairs (i < j) whose signatures share a band and whose shingle sets (sorted, from

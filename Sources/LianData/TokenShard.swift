@@ -35,7 +35,7 @@ public final class TokenShardWriter {
     public private(set) var count = 0
     private let temporary: URL
     private let handle: FileHandle
-    private var buffer = Data()
+    private var buffer: [UInt8] = []
 
     public init(url: URL, vocabularySize: Int, eos: Int32) throws {
         precondition(vocabularySize > 0 && Int(eos) < vocabularySize && eos >= 0, "[shard] EOS \(eos) outside the vocabulary")
@@ -54,21 +54,28 @@ public final class TokenShardWriter {
 
     /// Appends a document's tokens and an EOS.
     public func append(document ids: [Int32]) throws {
-        if let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabularySize }) ?? (eos < 0 || Int(eos) >= vocabularySize ? eos : nil) {
+        // One pass checks the range (as unsigned, a negative id is out of range too).
+        let limit = UInt32(vocabularySize)
+        var outside = false
+        ids.withUnsafeBufferPointer { p in for id in p { outside = outside || UInt32(bitPattern: id) >= limit } }
+        if outside, let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
             throw DataError(path: url.path, "token \(bad) is outside the vocabulary of \(vocabularySize)")
         }
         // Little-endian, as the header says; the bytes are appended in one go per document.
         let start = buffer.count
-        buffer.append(Data(count: (ids.count + 1) * width))
+        let bytes = (ids.count + 1) * width
+        buffer.append(contentsOf: repeatElement(0, count: bytes))
         buffer.withUnsafeMutableBytes { raw in
-            if width == 2 {
-                let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt16.self)
-                for (i, id) in ids.enumerated() { out[i] = UInt16(truncatingIfNeeded: id).littleEndian }
-                out[ids.count] = UInt16(truncatingIfNeeded: eos).littleEndian
-            } else {
-                let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt32.self)
-                for (i, id) in ids.enumerated() { out[i] = UInt32(bitPattern: id).littleEndian }
-                out[ids.count] = UInt32(bitPattern: eos).littleEndian
+            ids.withUnsafeBufferPointer { ids in
+                if width == 2 {
+                    let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt16.self)
+                    for i in 0..<ids.count { out[i] = UInt16(truncatingIfNeeded: ids[i]).littleEndian }
+                    out[ids.count] = UInt16(truncatingIfNeeded: eos).littleEndian
+                } else {
+                    let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt32.self)
+                    for i in 0..<ids.count { out[i] = UInt32(bitPattern: ids[i]).littleEndian }
+                    out[ids.count] = UInt32(bitPattern: eos).littleEndian
+                }
             }
         }
         count += ids.count + 1
