@@ -83,7 +83,10 @@ public struct DataPipeline {
         // file and the rejected ones to rejects.jsonl; count long lines for boilerplate.
         let rejects = try JSONLWriter(out.appendingPathComponent("rejects.jsonl"))
         let cleanedFile = try WorkFileWriter(work.appendingPathComponent("cleaned.bin"))
-        var documentsWithLine = HashKeyedTable<Int>(empty: 0)
+        // Documents per long line, counted on all cores: each thread owns the lines whose hash
+        // falls in its part.
+        let parts = max(1, Parallelism.threadCount)
+        var documentsWithLine = [HashKeyedTable<Int>](repeating: HashKeyedTable(empty: 0), count: parts)
         var keptDocuments = 0   // the cleaned counts are taken in pass 2, after boilerplate removal
         for (fileIndex, file) in result.inputs.enumerated() {
             progress("reading")
@@ -95,25 +98,35 @@ public struct DataPipeline {
             }
             for c in counts { result.read.add(count: c) }
             progress("cleaning")
+            var keptLongLines: [[UInt64]] = []
             for (d, (outcome, changed, longLines, signature)) in zip(documents, clean(documents)) {
                 for step in changed { result.modifiedByStep[step, default: 0] += 1 }
                 switch outcome {
                 case .keep(let text):
                     keptDocuments += 1
                     try cleanedFile.write(text: text, source: fileIndex, line: d.line, signature: signature)
-                    for h in longLines { documentsWithLine.update(h, initial: 1) { $0 += 1 } }
+                    if !longLines.isEmpty { keptLongLines.append(longLines) }
                 case .reject(let reason):
                     result.rejectedByReason[String(reason.prefix { $0 != ":" }), default: 0] += 1
                     try rejects.write(["source": d.location, "reason": reason, "text": d.text])
+                }
+            }
+            let lists = keptLongLines
+            documentsWithLine.withUnsafeMutableBufferPointer { buffer in
+                let tables = SendablePointer(buffer.baseAddress!)
+                parallelFor(parts) { part in
+                    for list in lists {
+                        for h in list where Int(h % UInt64(parts)) == part { tables.base[part].update(h, initial: 1) { $0 += 1 } }
+                    }
                 }
             }
         }
         try cleanedFile.close()
         let needed = max(boilerplateMinimumDocuments, Int((Double(keptDocuments) * boilerplateMinimumShare).rounded(.up)))
         var repeatedLines = Set<UInt64>()
-        documentsWithLine.forEach { line, documents in if documents >= needed { repeatedLines.insert(line) } }
+        for table in documentsWithLine { table.forEach { line, documents in if documents >= needed { repeatedLines.insert(line) } } }
         let boilerplate = repeatedLines
-        documentsWithLine = HashKeyedTable(empty: 0)
+        documentsWithLine = []
         result.boilerplateLines = boilerplate.count
 
         // Pass 2: boilerplate lines out, exact duplicates out (a 128-bit hash of the text per

@@ -118,7 +118,9 @@ public struct DocumentReader {
             start = end + 1
         }
         let lineRanges = lines, count = bytes.count
-        let blocks = max(1, min(256, lines.count / 64))
+        // Blocks of lines for the threads to take in turn; a file of a few huge lines (whole plays)
+        // gets a block per line.
+        let blocks = max(1, min(lines.count, 256))
         var parsed = [Result<[Document], DataError>](repeating: .success([]), count: blocks)
         let field = jsonField
         let base = SendablePointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)

@@ -70,6 +70,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable, Codable {
 enum ScalarScanner {
     @inline(__always) static func isLetter(_ s: Unicode.Scalar) -> Bool {
         if s.value < 0x80 { return (s.value | 0x20) >= 0x61 && (s.value | 0x20) <= 0x7A }
+        if s.value >= 0x4E00 && s.value <= 0x9FFF { return true }   // CJK Unified Ideographs: all Lo
         switch s.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
         default: return false
@@ -78,6 +79,7 @@ enum ScalarScanner {
 
     @inline(__always) static func isNumber(_ s: Unicode.Scalar) -> Bool {
         if s.value < 0x80 { return s.value >= 0x30 && s.value <= 0x39 }
+        if s.value >= 0x4E00 && s.value <= 0x9FFF { return false }
         switch s.properties.generalCategory {
         case .decimalNumber, .letterNumber, .otherNumber: return true
         default: return false
@@ -86,6 +88,7 @@ enum ScalarScanner {
 
     @inline(__always) static func isSpace(_ s: Unicode.Scalar) -> Bool {
         if s.value < 0x80 { return s.value == 0x20 || (s.value >= 0x09 && s.value <= 0x0D) }
+        if s.value >= 0x4E00 && s.value <= 0x9FFF { return false }
         return s.properties.isWhitespace
     }
 
