@@ -177,20 +177,24 @@ public struct MinHasher: Sendable {
     }
 
     public func signature(units: [Shingler.Unit], shingleSize: Int) -> [UInt32] {
-        let vectors = a.count
-        var minimum = [SIMD16<UInt32>](repeating: SIMD16(repeating: .max), count: vectors)
-        Shingler.forEachShingle(units: units, n: shingleSize) { shingle in
-            let x = NearDuplicateFinder.mix(shingle)
-            let lo = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: x))
-            let hi = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: x >> 32))
-            for v in 0..<vectors {
-                var h = a[v] &* lo &+ b[v] &* hi &+ c[v]
-                h ^= h &>> 15
-                minimum[v] = pointwiseMin(minimum[v], h)
+        // The shingles' mixed hashes first, then one pass over them per vector of 16
+        // permutations: the vector's constants and running minimum stay in registers.
+        var mixed: [UInt64] = []
+        mixed.reserveCapacity(units.count)
+        Shingler.forEachShingle(units: units, n: shingleSize) { mixed.append(NearDuplicateFinder.mix($0)) }
+        var signature = [UInt32](repeating: .max, count: permutations)
+        mixed.withUnsafeBufferPointer { xs in
+            for v in 0..<a.count {
+                let av = a[v], bv = b[v], cv = c[v]
+                var minimum = SIMD16<UInt32>(repeating: .max)
+                for x in xs {
+                    var h = av &* SIMD16(repeating: UInt32(truncatingIfNeeded: x)) &+ bv &* SIMD16(repeating: UInt32(truncatingIfNeeded: x >> 32)) &+ cv
+                    h ^= h &>> 15
+                    minimum = pointwiseMin(minimum, h)
+                }
+                for lane in 0..<16 where v * 16 + lane < permutations { signature[v * 16 + lane] = minimum[lane] }
             }
         }
-        var signature = [UInt32](repeating: .max, count: permutations)
-        for k in 0..<permutations { signature[k] = minimum[k / 16][k % 16] }
         return signature
     }
 }
