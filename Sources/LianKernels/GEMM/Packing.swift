@@ -54,6 +54,30 @@ func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, mc: Int, p0
 @inline(__always) @usableFromInline
 func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, kc: Int, j0: Int, nc: Int,
            nr: Int, into dst: UnsafeMutablePointer<Float>) {
+    if !transB {
+        // op(B)[p, j] = B[p, j]: rows are contiguous. Walk B a row at a time, dealing each row's
+        // NR-wide pieces out to the panels: a wide B's rows are pages apart, and a panel at a
+        // time would touch kc pages per panel (a TLB miss per copy).
+        let fullPanels = nc / nr
+        for p in 0..<kc {
+            let src = b + (p0 + p) * ldb + j0
+            for q in 0..<fullPanels {
+                let from = src + q * nr, to = dst + q * nr * kc + p * nr
+                var j = 0
+                while j < nr { storeV16(loadV16(from + j), to + j); j += 16 }
+            }
+        }
+        if nc % nr != 0 {
+            let jr = fullPanels * nr, cols = nc - jr
+            let panel = dst + jr * kc
+            for p in 0..<kc {
+                let src = b + (p0 + p) * ldb + j0 + jr
+                for j in 0..<cols { panel[p * nr + j] = src[j] }
+                for j in cols..<nr { panel[p * nr + j] = 0 }
+            }
+        }
+        return
+    }
     var jr = 0
     while jr < nc {
         let cols = min(nr, nc - jr)
@@ -74,7 +98,7 @@ func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, kc: Int, j0
                 }
                 j += 16
             }
-        } else if transB {
+        } else {
             // op(B)[p, j] = B[j, p]: each column of op(B) is a contiguous row of B.
             for j in 0..<cols {
                 let src = b + (j0 + jr + j) * ldb + p0
@@ -83,19 +107,6 @@ func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, kc: Int, j0
             }
             if cols < nr {
                 for p in 0..<kc { for j in cols..<nr { panel[p * nr + j] = 0 } }
-            }
-        } else {
-            // op(B)[p, j] = B[p, j]: rows are contiguous; copy whole vectors when the panel is full.
-            for p in 0..<kc {
-                let src = b + (p0 + p) * ldb + j0 + jr
-                let out = panel + p * nr
-                if cols == nr {
-                    var j = 0
-                    while j < nr { storeV16(loadV16(src + j), out + j); j += 16 }
-                } else {
-                    for j in 0..<cols { out[j] = src[j] }
-                    for j in cols..<nr { out[j] = 0 }
-                }
             }
         }
         jr += nr
