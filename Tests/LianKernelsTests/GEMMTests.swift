@@ -10,23 +10,27 @@ import Testing
     static let kernels: [GEMM.MicroKernelShape] = [.rows6cols16, .rows8cols32]
 
     func check(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
-               kernel: GEMM.MicroKernelShape, threads: Int = 1, pad: Int = 0) {
+               kernel: GEMM.MicroKernelShape, threads: Int = 1, pad: Int = 0, withBias: Bool = false) {
         let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
         let a = randomValues((transA ? k : m) * lda, seed: 1)
         let b = randomValues((transB ? n : k) * ldb, seed: 2)
         let c0 = randomValues(m * ldc, seed: 3)
+        let bias = withBias ? randomValues(n, seed: 4) : []
         var fast = c0, slow = c0
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 fast.withUnsafeMutableBufferPointer { cp in
-                    GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
-                               b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
-                               threads: threads, kernel: kernel)
+                    bias.withUnsafeBufferPointer { biasPointer in
+                        GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
+                                   b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
+                                   bias: withBias ? biasPointer.baseAddress : nil, threads: threads, kernel: kernel)
+                    }
                 }
                 slow.withUnsafeMutableBufferPointer { cp in
                     GEMM.referenceSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!,
                                         lda: lda, b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
                 }
+                if withBias { for i in 0..<m { for j in 0..<n { slow[i * ldc + j] += bias[j] } } }
             }
         }
         // Float accumulation over k terms of size ≤ 1: error grows like √k · ε.
@@ -70,6 +74,19 @@ import Testing
             for (ta, tb) in [(false, false), (false, true), (true, false)] {
                 check(transA: ta, transB: tb, m: 13, n: 2100, k: 400, alpha: 0.5, beta: 1, kernel: kernel, threads: 2)
                 check(transA: ta, transB: tb, m: 70, n: 1500, k: 33, alpha: 1, beta: 0, kernel: kernel, threads: 1)
+            }
+        }
+    }
+
+    /// A linear layer's bias, added as the tiles are written: once (with the first of several
+    /// k-blocks), on every row, split by rows and by columns, with and without beta.
+    @Test func biasIsAddedOnceToEveryRow() {
+        for kernel in Self.kernels {
+            for (ta, tb) in [(false, false), (false, true), (true, false)] {
+                for (m, n, k) in [(33, 65, 7), (301, 97, 413), (45, 530, 400), (13, 2100, 400), (7, 1, 0)] {
+                    check(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, beta: 0, kernel: kernel, threads: 2, withBias: true)
+                    check(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, beta: 1, kernel: kernel, threads: 1, pad: 3, withBias: true)
+                }
             }
         }
     }

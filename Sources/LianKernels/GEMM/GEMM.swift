@@ -1,7 +1,7 @@
 // Single-precision GEMM on row-major matrices, in the three transposition cases backprop needs
 // (and the fourth for completeness):
 //
-//   C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C
+//   C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C  (+ bias[n] on every row, when given)
 //   op(A) = A (stored m×k, row stride lda) or Aᵀ (stored k×m)
 //   op(B) = B (stored k×n, row stride ldb) or Bᵀ (stored n×k)
 //
@@ -35,13 +35,14 @@ public enum GEMM {
     /// Below this many multiply-adds one thread is faster than waking a second.
     @usableFromInline static let parallelThreshold = 1 << 18
 
-    /// C = alpha · op(A) · op(B) + beta · C. See the file header for the layout.
-    /// `threads` defaults to `Parallelism.threadCount`.
+    /// C = alpha · op(A) · op(B) + beta · C, plus `bias` (n values) on every row of C when given:
+    /// a linear layer's bias is added as its tiles are written, not in a pass of its own.
+    /// See the file header for the layout. `threads` defaults to `Parallelism.threadCount`.
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil,
-        kernel: MicroKernelShape = .automatic
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+        threads: Int? = nil, kernel: MicroKernelShape = .automatic
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "[sgemm] negative size m=\(m) n=\(n) k=\(k)")
         precondition(ldc >= n, "[sgemm] ldc \(ldc) < n \(n)")
@@ -50,15 +51,16 @@ public enum GEMM {
         if m == 0 || n == 0 { return }
         if k == 0 || alpha == 0 {
             scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta)
+            if let bias { for i in 0..<m { for j in 0..<n { c[i * ldc + j] += bias[j] } } }
             return
         }
         var threadCount = threads ?? Parallelism.threadCount
         if m * n * k < parallelThreshold { threadCount = 1 }
         let wide = kernel == .rows8cols32 || (kernel == .automatic && usesWideKernel)
         if wide {
-            split(MicroKernel8x32.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            split(MicroKernel8x32.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
         } else {
-            split(MicroKernel6x16.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            split(MicroKernel6x16.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
         }
     }
 
@@ -68,7 +70,7 @@ public enum GEMM {
     static func split<K: GEMMMicroKernel>(
         _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?
     ) {
         let byColumns = n >= m
         let extent = byColumns ? n : m
@@ -76,10 +78,11 @@ public enum GEMM {
         let units = (extent + unit - 1) / unit
         let parts = max(1, min(threads, units))
         if parts == 1 {
-            blocked(K.self, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            blocked(K.self, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
             return
         }
         let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
+        let bias = bias.map { SendablePointer($0) }
         parallelFor(parts) { t in
             let start = min(extent, (units * t / parts) * unit)
             let end = min(extent, (units * (t + 1) / parts) * unit)
@@ -88,11 +91,11 @@ public enum GEMM {
                 // Columns j of op(B): B[·, j] when not transposed, row j of B when transposed.
                 let bStart = transB ? B.base + start * ldb : B.base + start
                 blocked(K.self, transA, transB, m, end - start, k, alpha, A.base, lda, bStart, ldb,
-                        beta, C.base + start, ldc)
+                        beta, C.base + start, ldc, bias.map { UnsafePointer($0.base + start) })
             } else {
                 let aStart = transA ? A.base + start : A.base + start * lda
                 blocked(K.self, transA, transB, end - start, n, k, alpha, aStart, lda, B.base, ldb,
-                        beta, C.base + start * ldc, ldc)
+                        beta, C.base + start * ldc, ldc, bias.map { UnsafePointer($0.base) })
             }
         }
     }
@@ -102,7 +105,7 @@ public enum GEMM {
     static func blocked<K: GEMMMicroKernel>(
         _ kernel: K.Type, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?
     ) {
         let mr = K.mr, nr = K.nr
         // The block sizes are rounded to whole tiles and shrunk to the problem.
@@ -150,6 +153,7 @@ public enum GEMM {
                 let kcCur = min(kcMax, k - p0)
                 packB(transB: transB, b: b, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
                 let accumulate = p0 > 0 || beta != 0
+                let blockBias = p0 == 0 ? bias : nil     // added once, with the first k-block
                 var i0 = 0
                 while i0 < m {
                     let mcCur = min(mcMax, m - i0)
@@ -166,7 +170,8 @@ public enum GEMM {
                         while ir < mcCur {
                             K.run(kc: kcCur, a: UnsafePointer(aBlock + ir * kcCur), b: bPanel,
                                   c: c + (i0 + ir) * ldc + j0 + jr, ldc: ldc,
-                                  rows: min(mr, mcCur - ir), cols: cols, accumulate: accumulate)
+                                  rows: min(mr, mcCur - ir), cols: cols, accumulate: accumulate,
+                                  bias: blockBias.map { $0 + j0 + jr })
                             ir += mr
                         }
                         jr += nr

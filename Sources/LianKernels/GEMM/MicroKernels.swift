@@ -11,12 +11,14 @@ import LianKernelsC
 
 @usableFromInline typealias V16 = SIMD16<Float>
 
-/// One register-tile shape. `accumulate` says whether C already holds a partial sum to add to.
+/// One register-tile shape. `accumulate` says whether C already holds a partial sum to add to;
+/// `bias`, when given, is a row of NR values added to every row of the tile as it is written.
 @usableFromInline protocol GEMMMicroKernel: SendableMetatype {
     static var mr: Int { get }
     static var nr: Int { get }
     static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool)
+                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool,
+                    bias: UnsafePointer<Float>?)
 }
 
 @inline(__always) @usableFromInline
@@ -29,13 +31,19 @@ func storeV16(_ v: V16, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self)
 }
 
-/// Writes one row of a tile: `cols` valid columns, the rest of the vector dropped.
+/// Writes one row of a tile: `cols` valid columns, the rest of the vector dropped; `bias`
+/// (`cols` values) is added when given.
 @inline(__always) @usableFromInline
-func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulate: Bool) {
+func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulate: Bool, bias: UnsafePointer<Float>?) {
     if cols == 16 {
+        var v = v
+        if let bias { v += loadV16(bias) }
         storeV16(accumulate ? loadV16(dst) + v : v, dst)
     } else {
-        for j in 0..<cols { dst[j] = accumulate ? dst[j] + v[j] : v[j] }
+        for j in 0..<cols {
+            let x = bias.map { v[j] + $0[j] } ?? v[j]
+            dst[j] = accumulate ? dst[j] + x : x
+        }
     }
 }
 
@@ -47,7 +55,8 @@ func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulat
 
     @inline(__always) @usableFromInline
     static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool) {
+                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool,
+                    bias: UnsafePointer<Float>?) {
         var c0 = V16(), c1 = V16(), c2 = V16(), c3 = V16(), c4 = V16(), c5 = V16()
         for r in 0..<rows { lian_prefetch_for_write(c + r * ldc) }   // see MicroKernel8x32
         var ap = a, bp = b
@@ -62,12 +71,12 @@ func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulat
             ap += 6; bp += 16
         }
         let tile = (c0, c1, c2, c3, c4, c5)
-        if rows > 0 { writeRow(tile.0, c, cols: cols, accumulate: accumulate) }
-        if rows > 1 { writeRow(tile.1, c + ldc, cols: cols, accumulate: accumulate) }
-        if rows > 2 { writeRow(tile.2, c + 2 * ldc, cols: cols, accumulate: accumulate) }
-        if rows > 3 { writeRow(tile.3, c + 3 * ldc, cols: cols, accumulate: accumulate) }
-        if rows > 4 { writeRow(tile.4, c + 4 * ldc, cols: cols, accumulate: accumulate) }
-        if rows > 5 { writeRow(tile.5, c + 5 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 0 { writeRow(tile.0, c, cols: cols, accumulate: accumulate, bias: bias) }
+        if rows > 1 { writeRow(tile.1, c + ldc, cols: cols, accumulate: accumulate, bias: bias) }
+        if rows > 2 { writeRow(tile.2, c + 2 * ldc, cols: cols, accumulate: accumulate, bias: bias) }
+        if rows > 3 { writeRow(tile.3, c + 3 * ldc, cols: cols, accumulate: accumulate, bias: bias) }
+        if rows > 4 { writeRow(tile.4, c + 4 * ldc, cols: cols, accumulate: accumulate, bias: bias) }
+        if rows > 5 { writeRow(tile.5, c + 5 * ldc, cols: cols, accumulate: accumulate, bias: bias) }
     }
 }
 
@@ -79,7 +88,8 @@ func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulat
 
     @inline(__always) @usableFromInline
     static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool) {
+                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool,
+                    bias: UnsafePointer<Float>?) {
         var c00 = V16(), c01 = V16(), c10 = V16(), c11 = V16()
         var c20 = V16(), c21 = V16(), c30 = V16(), c31 = V16()
         var c40 = V16(), c41 = V16(), c50 = V16(), c51 = V16()
@@ -108,8 +118,8 @@ func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulat
         @inline(__always) func row(_ r: Int, _ v0: V16, _ v1: V16) {
             guard r < rows else { return }
             let dst = c + r * ldc
-            writeRow(v0, dst, cols: left, accumulate: accumulate)
-            if right > 0 { writeRow(v1, dst + 16, cols: right, accumulate: accumulate) }
+            writeRow(v0, dst, cols: left, accumulate: accumulate, bias: bias)
+            if right > 0 { writeRow(v1, dst + 16, cols: right, accumulate: accumulate, bias: bias.map { $0 + 16 }) }
         }
         row(0, c00, c01); row(1, c10, c11); row(2, c20, c21); row(3, c30, c31)
         row(4, c40, c41); row(5, c50, c51); row(6, c60, c61); row(7, c70, c71)

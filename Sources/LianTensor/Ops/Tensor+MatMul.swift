@@ -96,12 +96,9 @@ extension Tensor {
         let rows = x.count / Swift.max(1, inF)
         var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
         let o = out.mutablePointer
-        if let bias {
-            for r in 0..<rows { (o + r * outF).update(from: bias.pointer, count: outF) }
-        }
         let ldw = inputMajor ? outF : inF
         Kernels.backend.sgemm(transA: false, transB: !inputMajor, m: rows, n: outF, k: inF, a: x.pointer, lda: inF,
-                              b: weight.pointer, ldb: ldw, beta: bias == nil ? 0 : 1, c: o, ldc: outF)
+                              b: weight.pointer, ldb: ldw, c: o, ldc: outF, bias: bias?.pointer)
         // The input is kept for dW only: a frozen weight (LoRA's base, QLoRA) never needs it, and
         // not holding it frees that activation as soon as the next layer is done with it.
         let sx: Tensor? = weight.requiresGrad ? x.detached() : nil

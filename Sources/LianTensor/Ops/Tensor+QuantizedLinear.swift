@@ -19,7 +19,6 @@ extension Tensor {
         let tileRows = Swift.max(1, Swift.min(w.rows, (1 << 18) / Swift.max(1, w.columns)))
         var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
         let o = out.mutablePointer
-        if let bias { for r in 0..<rows { (o + r * outF).update(from: bias.pointer, count: outF) } }
         // Tiles come from the buffer pool: the same size every call, so one buffer serves them all
         // (fresh 1 MiB mallocs fragment the heap and stay resident).
         let (tile, tileCapacity) = BufferPool.shared.take(tileRows * w.columns)
@@ -29,10 +28,11 @@ extension Tensor {
             w.dequantize(rows: start..<(start + n), absmax: absmax, into: tile)
             if inputMajor {
                 Kernels.backend.sgemm(transA: false, transB: false, m: rows, n: outF, k: n, a: x.pointer + start, lda: inF,
-                                      b: tile, ldb: outF, beta: (start == 0 && bias == nil) ? 0 : 1, c: o, ldc: outF)
+                                      b: tile, ldb: outF, beta: start == 0 ? 0 : 1, c: o, ldc: outF,
+                                      bias: start == 0 ? bias?.pointer : nil)
             } else {
                 Kernels.backend.sgemm(transA: false, transB: true, m: rows, n: n, k: inF, a: x.pointer, lda: inF,
-                                      b: tile, ldb: inF, beta: bias == nil ? 0 : 1, c: o + start, ldc: outF)
+                                      b: tile, ldb: inF, c: o + start, ldc: outF, bias: bias.map { $0.pointer + start })
             }
         }
         let inputShape = x.shape                        // not x: the backward pass needs no input
