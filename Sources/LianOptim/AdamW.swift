@@ -22,21 +22,47 @@ public final class AdamW: Optimizer {
 
     public func step(_ parameters: [(path: String, parameter: Parameter)], learningRate: Double) {
         stepCount += 1
+        // The moments are taken out of the table (so that they are uniquely referenced and update
+        // in place), then the updates run: parameters too small for the kernel to split go to the
+        // threads one parameter each — a small model has dozens, each a fraction of a millisecond
+        // — and the large ones are split by the kernel itself.
+        var updates: [Update] = []
         for (path, p) in parameters {
             guard let grad = p.grad else { continue }
-            var state = moments.removeValue(forKey: path) ?? (Tensor.zeros(p.shape), Tensor.zeros(p.shape))
+            let state = moments.removeValue(forKey: path) ?? (Tensor.zeros(p.shape), Tensor.zeros(p.shape))
             let scalars = AdamWScalars(learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
                                        weightDecay: decays(path, p) ? weightDecay : 0, step: stepCount)
-            p.value.withUnsafeMutableBufferPointer { pb in
+            updates.append(Update(path: path, parameter: p, grad: grad, m: state.m, v: state.v, scalars: scalars))
+        }
+        let small = updates.indices.filter { updates[$0].grad.count < OptimizerKernels.parallelThreshold }
+        let large = updates.indices.filter { updates[$0].grad.count >= OptimizerKernels.parallelThreshold }
+        updates.withUnsafeMutableBufferPointer { buffer in
+            let items = SendablePointer(buffer.baseAddress!)
+            parallelDynamic(small.count) { k in items.base[small[k]].apply() }
+            for i in large { items.base[i].apply() }
+        }
+        for u in updates { moments[u.path] = (u.m, u.v) }
+    }
+
+    /// One parameter's update: its value, gradient, moments and settings.
+    private struct Update: @unchecked Sendable {
+        let path: String
+        let parameter: Parameter
+        let grad: Tensor
+        var m: Tensor, v: Tensor
+        let scalars: AdamWScalars
+
+        mutating func apply() {
+            let (grad, scalars) = (self.grad, self.scalars)
+            parameter.value.withUnsafeMutableBufferPointer { pb in
                 grad.withUnsafeBufferPointer { gb in
-                    state.m.withUnsafeMutableBufferPointer { mb in
-                        state.v.withUnsafeMutableBufferPointer { vb in
+                    m.withUnsafeMutableBufferPointer { mb in
+                        v.withUnsafeMutableBufferPointer { vb in
                             OptimizerKernels.adamW(pb.baseAddress!, gb.baseAddress!, mb.baseAddress!, vb.baseAddress!, pb.count, scalars)
                         }
                     }
                 }
             }
-            moments[path] = state
         }
     }
 

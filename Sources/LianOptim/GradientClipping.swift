@@ -22,11 +22,16 @@ public func clipGradientNorm(_ parameters: [(path: String, parameter: Parameter)
 }
 
 /// The global L2 norm of all gradients (each tensor's sum of squares in Double).
+/// Parameters are summed on all threads, one each at a time, and the parts added in order (the
+/// same total whichever thread took which).
 public func gradientNorm(_ parameters: [(path: String, parameter: Parameter)]) -> Float {
-    var total = 0.0
-    for (_, p) in parameters {
-        guard let g = p.grad else { continue }
-        total += g.withUnsafeBufferPointer { OptimizerKernels.sumOfSquares($0.baseAddress!, $0.count) }
+    let grads = parameters.compactMap(\.parameter.grad)
+    var parts = [Double](repeating: 0, count: grads.count)
+    parts.withUnsafeMutableBufferPointer { buffer in
+        let out = SendablePointer(buffer.baseAddress!)
+        parallelDynamic(grads.count) { i in
+            out.base[i] = grads[i].withUnsafeBufferPointer { OptimizerKernels.sumOfSquares($0.baseAddress!, $0.count) }
+        }
     }
-    return Float(total.squareRoot())
+    return Float(parts.reduce(0, +).squareRoot())
 }

@@ -34,11 +34,15 @@ import Darwin
 #endif
 
 public enum OptimizerKernels {
+    /// From this many elements an update splits itself across threads; smaller ones are better
+    /// handed to the threads whole, one parameter each.
+    public static let parallelThreshold = 2 * 4096 * 16
+
     /// One AdamW update of n elements, in place on p, m, v.
     public static func adamW(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                              _ v: UnsafeMutablePointer<Float>, _ n: Int, _ s: AdamWScalars) {
         let P = SendablePointer(p), G = SendablePointer(g), M = SendablePointer(m), V = SendablePointer(v)
-        parallelChunks((n + 15) / 16, minChunk: 4096) { vectors in
+        parallelChunks((n + 15) / 16, minChunk: parallelThreshold / 32) { vectors in
             let start = vectors.lowerBound * 16, end = min(n, vectors.upperBound * 16)
             let oneMinusBeta1 = SIMD16<Float>(repeating: 1 - s.beta1), oneMinusBeta2 = SIMD16<Float>(repeating: 1 - s.beta2)
             var i = start
