@@ -35,7 +35,10 @@ public final class TokenShardWriter {
     public private(set) var count = 0
     private let temporary: URL
     private let handle: FileHandle
-    private var buffer: [UInt8] = []
+    /// Encoded tokens waiting to be written (raw memory: appending is a conversion loop, no more).
+    private let capacity = 1 << 20
+    private let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 64)
+    private var used = 0
 
     public init(url: URL, vocabularySize: Int, eos: Int32) throws {
         precondition(vocabularySize > 0 && Int(eos) < vocabularySize && eos >= 0, "[shard] EOS \(eos) outside the vocabulary")
@@ -52,39 +55,49 @@ public final class TokenShardWriter {
         try handle.seekToEnd()
     }
 
+    deinit { buffer.deallocate() }
+
     /// Appends a document's tokens and an EOS.
     public func append(document ids: [Int32]) throws {
         // One pass checks the range (as unsigned, a negative id is out of range too).
-        let limit = UInt32(vocabularySize)
-        var outside = false
-        ids.withUnsafeBufferPointer { p in for id in p { outside = outside || UInt32(bitPattern: id) >= limit } }
-        if outside, let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
+        var largest: UInt32 = 0
+        ids.withUnsafeBufferPointer { p in for id in p { largest = max(largest, UInt32(bitPattern: id)) } }
+        if largest >= UInt32(vocabularySize), let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
             throw DataError(path: url.path, "token \(bad) is outside the vocabulary of \(vocabularySize)")
         }
-        // Little-endian, as the header says; the bytes are appended in one go per document.
-        let start = buffer.count
+        // Little-endian, as the header says.
         let bytes = (ids.count + 1) * width
-        buffer.append(contentsOf: repeatElement(0, count: bytes))
-        buffer.withUnsafeMutableBytes { raw in
-            ids.withUnsafeBufferPointer { ids in
-                if width == 2 {
-                    let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt16.self)
-                    for i in 0..<ids.count { out[i] = UInt16(truncatingIfNeeded: ids[i]).littleEndian }
-                    out[ids.count] = UInt16(truncatingIfNeeded: eos).littleEndian
-                } else {
-                    let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt32.self)
-                    for i in 0..<ids.count { out[i] = UInt32(bitPattern: ids[i]).littleEndian }
-                    out[ids.count] = UInt32(bitPattern: eos).littleEndian
-                }
-            }
+        if used + bytes > capacity { try flush() }
+        if bytes > capacity {
+            // A document larger than the buffer is encoded and written on its own.
+            var own = [UInt8](repeating: 0, count: bytes)
+            own.withUnsafeMutableBytes { encode(ids, into: $0.baseAddress!) }
+            try handle.write(contentsOf: own)
+        } else {
+            encode(ids, into: buffer + used)
+            used += bytes
         }
         count += ids.count + 1
-        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func encode(_ ids: [Int32], into out: UnsafeMutableRawPointer) {
+        ids.withUnsafeBufferPointer { ids in
+            if width == 2 {
+                let out = out.assumingMemoryBound(to: UInt16.self)
+                for i in 0..<ids.count { out[i] = UInt16(truncatingIfNeeded: ids[i]).littleEndian }
+                out[ids.count] = UInt16(truncatingIfNeeded: eos).littleEndian
+            } else {
+                let out = out.assumingMemoryBound(to: UInt32.self)
+                for i in 0..<ids.count { out[i] = UInt32(bitPattern: ids[i]).littleEndian }
+                out[ids.count] = UInt32(bitPattern: eos).littleEndian
+            }
+        }
     }
 
     private func flush() throws {
-        try handle.write(contentsOf: buffer)
-        buffer.removeAll(keepingCapacity: true)
+        guard used > 0 else { return }
+        try handle.write(contentsOf: Data(bytesNoCopy: buffer, count: used, deallocator: .none))
+        used = 0
     }
 
     /// Writes the header, syncs and renames the shard into place.

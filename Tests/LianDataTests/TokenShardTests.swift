@@ -26,6 +26,17 @@ import Testing
         #expect((0..<shard.count).map { shard[$0] } == [5, 6, 7, 0, 0, Int32(vocab - 1), 1, 0])
     }
 
+    /// Documents around and beyond the writer's 1 MiB buffer (one of them alone larger than it),
+    /// in both token widths.
+    @Test(arguments: [500, 70_000])
+    func documentsLargerThanTheBufferRoundTrip(vocab: Int) throws {
+        let docs: [[Int32]] = [300_000, 5, 600_000, 1].map { n in (0..<n).map { Int32(($0 * 7 + 1) % (vocab - 1) + 1) } }
+        let shard = try TokenShard(url: write("big-\(vocab).bin", vocab: vocab, documents: docs))
+        let expected: [Int32] = docs.flatMap { $0 + [Int32(0)] }
+        #expect(shard.count == expected.count)
+        #expect((0..<shard.count).allSatisfy { shard[$0] == expected[$0] })
+    }
+
     @Test func badShardsNameTheFile() throws {
         let good = try Data(contentsOf: write("good.bin", vocab: 100, documents: [[1, 2, 3, 4]]))
         for (name, bytes, words) in [
