@@ -60,6 +60,15 @@ public struct DataPipeline {
 
     public func run(inputs: [String], tokenizer: BPETokenizer, outputDirectory out: URL,
                     progress report: (String) -> Void = { _ in }) throws -> Report {
+        try run(inputs: inputs, loadingTokenizer: { tokenizer }, outputDirectory: out, progress: report)
+    }
+
+    /// The same, with the tokenizer loaded on a thread of its own while the first file is read
+    /// (parsing a tokenizer.json takes as long as reading a file); a tokenizer that fails to load
+    /// or has no end-of-text token stops the run before any cleaning.
+    public func run(inputs: [String], loadingTokenizer load: @escaping @Sendable () throws -> BPETokenizer,
+                    outputDirectory out: URL, progress report: (String) -> Void = { _ in }) throws -> Report {
+        let loading = BackgroundValue(load)
         let start = Date()
         var stage = ("", Date())
         var stageSeconds: [String: Double] = [:]
@@ -75,8 +84,15 @@ public struct DataPipeline {
         defer { try? FileManager.default.removeItem(at: work) }
         var result = Report()
         result.inputs = try DocumentReader.files(for: inputs)
-        guard let eos = tokenizer.specialTokens[endOfText] else {
-            throw DataError(path: "tokenizer", "has no \(endOfText) special token to put between documents")
+        var loaded: (tokenizer: BPETokenizer, eos: Int32)?
+        func tokenizerAndEOS() throws -> (tokenizer: BPETokenizer, eos: Int32) {
+            if let loaded { return loaded }
+            let tokenizer = try loading.value()
+            guard let eos = tokenizer.specialTokens[endOfText] else {
+                throw DataError(path: "tokenizer", "has no \(endOfText) special token to put between documents")
+            }
+            loaded = (tokenizer, eos)
+            return (tokenizer, eos)
         }
 
         // Pass 1, a file at a time: read, clean (in parallel), write the kept documents to a work
@@ -91,6 +107,7 @@ public struct DataPipeline {
         for (fileIndex, file) in result.inputs.enumerated() {
             progress("reading")
             let documents = try reader.documents(inFile: file)
+            _ = try tokenizerAndEOS()
             var counts = [Int](repeating: 0, count: documents.count)
             counts.withUnsafeMutableBufferPointer { buffer in
                 let out = SendablePointer(buffer.baseAddress!)
@@ -122,6 +139,7 @@ public struct DataPipeline {
             }
         }
         try cleanedFile.close()
+        let (tokenizer, eos) = try tokenizerAndEOS()
         let needed = max(boilerplateMinimumDocuments, Int((Double(keptDocuments) * boilerplateMinimumShare).rounded(.up)))
         var repeatedLines = Set<UInt64>()
         for table in documentsWithLine { table.forEach { line, documents in if documents >= needed { repeatedLines.insert(line) } } }
@@ -402,5 +420,25 @@ struct Hash128: Hashable {
             fold(tail ^ UInt64(bytes.count) << 56)   // the length too: "a" and "a\0" differ
         }
         a = x; b = y
+    }
+}
+
+/// A value computed on a thread of its own while the caller goes on; `value()` waits for it.
+final class BackgroundValue<T>: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    private var result: Result<T, Error>?
+
+    init(_ work: @escaping @Sendable () throws -> T) {
+        let thread = Thread { [self] in
+            result = Result { try work() }
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    func value() throws -> T {
+        finished.wait()
+        finished.signal()   // later calls return at once
+        return try result!.get()
     }
 }

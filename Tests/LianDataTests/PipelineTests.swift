@@ -161,4 +161,26 @@ import Testing
         let text = tokenizer.decode((0..<train.count).map { train[$0] })
         #expect(!text.contains("Copyright") && text.contains("Document number"))
     }
+
+    /// The tokenizer loads beside the first file; one that fails to load, or has no end-of-text
+    /// token, stops the run before anything is cleaned or written.
+    @Test func aTokenizerThatCannotServeStopsTheRunEarly() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-tok-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let input = directory.appendingPathComponent("docs.jsonl")
+        try #"{"text": "A document long enough to be kept by the cleaner."}"#.write(to: input, atomically: true, encoding: .utf8)
+        struct Broken: Error {}
+        let out = directory.appendingPathComponent("out")
+        #expect(throws: Broken.self) {
+            try DataPipeline().run(inputs: [input.path], loadingTokenizer: { throw Broken() }, outputDirectory: out)
+        }
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("train.bin").path))
+        var trainer = BPETrainer(vocabularySize: 260)
+        trainer.count("A document")
+        trainer.specialTokens = []
+        let noEOS = try trainer.train()
+        #expect { try DataPipeline().run(inputs: [input.path], tokenizer: noEOS, outputDirectory: out) } throws: {
+            ($0 as? DataError)?.message.contains("<|endoftext|>") == true
+        }
+    }
 }

@@ -74,13 +74,21 @@ struct DataPrepareCommand: ParsableCommand {
             pipeline.cleaner.allowedScripts = set
         }
         pipeline.seed = seed
-        let tok = try loadTokenizer(tokenizer)
+        guard FileManager.default.isReadableFile(atPath: tokenizer) else {
+            throw CLIError("\(tokenizer): no such tokenizer file (make one with `lian tokenizer train`)")
+        }
         let report: DataPipeline.Report
+        let tokenizerPath = tokenizer
         do {
-            report = try pipeline.run(inputs: inputs, tokenizer: tok, outputDirectory: URL(fileURLWithPath: out)) {
+            // The tokenizer loads while the first file is read.
+            report = try pipeline.run(inputs: inputs, loadingTokenizer: { try loadTokenizer(tokenizerPath) },
+                                      outputDirectory: URL(fileURLWithPath: out)) {
                 FileHandle.standardError.write(Data("\u{1B}[2K\r\($0)…".utf8))
             }
-        } catch let error as DataError { throw CLIError(error.description) }
+        } catch {
+            FileHandle.standardError.write(Data("\u{1B}[2K\r".utf8))
+            throw (error as? DataError).map { CLIError($0.description) } ?? error
+        }
         FileHandle.standardError.write(Data("\u{1B}[2K\r".utf8))
         func line(_ name: String, _ c: DataPipeline.StageCounts, _ extra: String = "") -> String {
             name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%9d documents %12d characters", c.documents, c.characters) + extra
