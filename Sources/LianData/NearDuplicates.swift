@@ -85,20 +85,26 @@ public struct NearDuplicateFinder: Sendable {
         var perBand = [[UInt64]](repeating: [], count: bands)
         perBand.withUnsafeMutableBufferPointer { buffer in
             let out = SendablePointer(buffer.baseAddress!)
+            // The band hash's top bits and the document's index in one word, sorted as plain
+            // integers: buckets are runs of equal top bits. (Two band hashes that differ only in
+            // the bits the index takes share a run: one more candidate, which the exact check
+            // drops. With 10⁶ documents 44 hash bits remain.)
+            let indexBits = Swift.max(1, Int.bitWidth - (signatures.count - 1).leadingZeroBitCount)
             parallelDynamic(bands) { band in
-                var keyed: [(hash: UInt64, document: Int32)] = []
+                var keyed: [UInt64] = []
                 keyed.reserveCapacity(signatures.count)
                 for (i, sig) in signatures.enumerated() {
                     var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(band)
                     for k in (band * rows)..<((band + 1) * rows) { h = Self.mix(h ^ UInt64(sig[k])) }
-                    keyed.append((h, Int32(i)))
+                    keyed.append((h >> indexBits) << indexBits | UInt64(i))
                 }
-                keyed.sort { $0.hash < $1.hash || ($0.hash == $1.hash && $0.document < $1.document) }
+                keyed.sort()
+                let documentMask: UInt64 = (1 << indexBits) - 1
                 var pairs: [UInt64] = []
                 var runStart = 0
-                for k in 1...keyed.count where k == keyed.count || keyed[k].hash != keyed[runStart].hash {
+                for k in 1...keyed.count where k == keyed.count || keyed[k] >> indexBits != keyed[runStart] >> indexBits {
                     for x in runStart..<k {
-                        for y in (x + 1)..<k { pairs.append(UInt64(keyed[x].document) << 32 | UInt64(keyed[y].document)) }
+                        for y in (x + 1)..<k { pairs.append((keyed[x] & documentMask) << 32 | (keyed[y] & documentMask)) }
                     }
                     runStart = k
                 }
