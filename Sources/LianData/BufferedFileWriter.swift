@@ -25,7 +25,8 @@ final class BufferedFileWriter {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         if used + bytes.count > capacity { try flush() }
         if bytes.count > capacity {
-            try handle.write(contentsOf: Data(bytes: base, count: bytes.count))
+            // Larger than the buffer: handed to the system as it is (the caller keeps it alive).
+            try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none))
             return
         }
         (buffer + used).copyMemory(from: base, byteCount: bytes.count)
@@ -33,21 +34,6 @@ final class BufferedFileWriter {
     }
 
     func append(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try append($0) } }
-
-    /// Appends values' little-endian bytes.
-    func append(littleEndian values: [UInt32]) throws {
-        #if _endian(big)
-        try append(values.map(\.littleEndian))
-        #else
-        try values.withUnsafeBytes { try append($0) }
-        #endif
-    }
-
-    /// Appends four little-endian u32 (a record header) in one copy.
-    func append(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) throws {
-        let words = SIMD4<UInt32>(a.littleEndian, b.littleEndian, c.littleEndian, d.littleEndian)
-        try withUnsafeBytes(of: words) { try append($0) }
-    }
 
     private func flush() throws {
         guard used > 0 else { return }

@@ -26,7 +26,7 @@ public struct Cleaner: Sendable {
 
     public init() {}
 
-    public enum Outcome: Equatable { case keep(String), reject(String) }
+    public enum Outcome: Equatable, Sendable { case keep(String), reject(String) }
 
     /// Filter names in the order they run (the keys of the counts in reports).
     public static let steps = ["normalize", "control-and-ansi", "whitespace", "length", "symbol-ratio",

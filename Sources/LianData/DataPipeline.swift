@@ -116,12 +116,16 @@ public struct DataPipeline {
             for c in counts { result.read.add(count: c) }
             progress("cleaning")
             var keptLongLines: [[UInt64]] = []
-            for (d, (outcome, changed, longLines, signature)) in zip(documents, clean(documents)) {
+            let outcomes = clean(documents)
+            try cleanedFile.write(count: documents.count) { i in
+                guard case .keep(let text) = outcomes[i].0 else { return nil }
+                return (text, fileIndex, documents[i].line, outcomes[i].3)
+            }
+            for (d, (outcome, changed, longLines, _)) in zip(documents, outcomes) {
                 for step in changed { result.modifiedByStep[step, default: 0] += 1 }
                 switch outcome {
-                case .keep(let text):
+                case .keep:
                     keptDocuments += 1
-                    try cleanedFile.write(text: text, source: fileIndex, line: d.line, signature: signature)
                     if !longLines.isEmpty { keptLongLines.append(longLines) }
                 case .reject(let reason):
                     result.rejectedByReason[String(reason.prefix { $0 != ":" }), default: 0] += 1
@@ -203,8 +207,9 @@ public struct DataPipeline {
                 uniqueSignatures.append(p.trimmed ? [] : cleanedSignatures[k])
                 lengths.append(p.length)
                 result.afterExactDedup.add(count: p.length)
-                try uniqueFile.write(text: d.text, source: here >> 32, line: d.line)
             }
+            let written = unique
+            try uniqueFile.write(count: written.count) { i in (written[i].text, sourceIndex[written[i].source]!, written[i].line, []) }
             places += unique.map(place)
             if let finder {
                 let missing = uniqueSignatures.indices.filter { uniqueSignatures[$0].count != finder.permutations }

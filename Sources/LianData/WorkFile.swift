@@ -12,13 +12,36 @@ final class WorkFileWriter {
 
     init(_ url: URL) throws { file = try BufferedFileWriter(url, what: "the work file") }
 
-    func write(text: String, source: Int, line: Int, signature: [UInt32] = []) throws {
-        var text = text
-        try text.withUTF8 { bytes in
-            try file.append(UInt32(bytes.count), UInt32(source), UInt32(line), UInt32(signature.count))
-            try file.append(UnsafeRawBufferPointer(bytes))
+    /// Writes many records at once: serialized on all cores, a contiguous run of items per
+    /// thread, then appended in order. `item(i)` is nil for an item that has no record.
+    func write(count: Int, _ item: @Sendable (Int) -> (text: String, source: Int, line: Int, signature: [UInt32])?) throws {
+        let parts = Swift.max(1, Swift.min(count / 64, 4 * Parallelism.threadCount))
+        var chunks = [[UInt8]](repeating: [], count: parts)
+        chunks.withUnsafeMutableBufferPointer { buffer in
+            let out = SendablePointer(buffer.baseAddress!)
+            parallelDynamic(parts) { part in
+                var bytes: [UInt8] = []
+                for i in (count * part / parts)..<(count * (part + 1) / parts) {
+                    guard let (original, source, line, signature) = item(i) else { continue }
+                    var text = original
+                    text.withUTF8 { utf8 in
+                        let header = SIMD4<UInt32>(UInt32(utf8.count).littleEndian, UInt32(source).littleEndian,
+                                                   UInt32(line).littleEndian, UInt32(signature.count).littleEndian)
+                        withUnsafeBytes(of: header) { bytes.append(contentsOf: $0) }
+                        bytes.append(contentsOf: utf8)
+                    }
+                    signature.withUnsafeBufferPointer { values in
+                        #if _endian(big)
+                        for v in values { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+                        #else
+                        bytes.append(contentsOf: UnsafeRawBufferPointer(values))
+                        #endif
+                    }
+                }
+                out.base[part] = bytes
+            }
         }
-        try file.append(littleEndian: signature)
+        for chunk in chunks { try file.append(chunk) }
     }
 
     func close() throws { try file.close() }

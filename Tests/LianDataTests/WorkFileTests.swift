@@ -13,10 +13,16 @@ import Testing
         var expected: [(text: String, source: Int, line: Int, signature: [UInt32])] = []
         for i in 0..<3000 {
             let text = i % 7 == 0 ? String(repeating: "长文本 long text ", count: 200 + i) : "文档 \(i) 😀"
-            let record = (text, i % 2, i + 1, i % 3 == 0 ? [UInt32(i), .max] : [])
-            try writer.write(text: record.0, source: record.1, line: record.2, signature: record.3)
-            expected.append(record)
+            expected.append((text, i % 2, i + 1, i % 3 == 0 ? [UInt32(i), .max] : []))
         }
+        // Written in batches of different sizes, one item in eleven skipped (nil).
+        let items = expected
+        var written: [(text: String, source: Int, line: Int, signature: [UInt32])] = []
+        for batch in [0..<1, 1..<700, 700..<701, 701..<3000] {
+            try writer.write(count: batch.count) { i in (batch.lowerBound + i) % 11 == 5 ? nil : items[batch.lowerBound + i] }
+            written += batch.filter { $0 % 11 != 5 }.map { items[$0] }
+        }
+        expected = written
         try writer.close()
         var documents: [Document] = [], signatures: [[UInt32]] = []
         try WorkFileReader(url: url, sources: sources).forEachBatch(size: 1000) { documents += $0; signatures += $1 }
