@@ -172,12 +172,15 @@ enum ScalarScanner {
             let lead = !isNewline(s) && !isLetter(s) && !isNumber(s) && i + 1 < t.count && isHan(t[i + 1]) ? 1 : 0
             if lead == 1 || isHan(s) { return lead + min(hanPieceLength, run(t, i + lead, isHan)) }
         }
-        // [^\r\n\p{L}\p{N}]?\p{L}+  (for cjk: letters other than Han)
-        let letter: (Unicode.Scalar) -> Bool = cjk ? { isNonHanLetter($0) } : { isLetter($0) }
+        // [^\r\n\p{L}\p{N}]?\p{L}+  (for cjk: letters other than Han). The two runs are spelled
+        // out so that each inlines its class test (a closure chosen at run time was a call per
+        // scalar).
+        @inline(__always) func letter(_ x: Unicode.Scalar) -> Bool { cjk ? isNonHanLetter(x) : isLetter(x) }
+        @inline(__always) func letters(from j: Int) -> Int { cjk ? run(t, j, isNonHanLetter) : run(t, j, isLetter) }
         if !isNewline(s) && !isLetter(s) && !isNumber(s) && i + 1 < t.count && letter(t[i + 1]) {
-            return 1 + run(t, i + 1, letter)
+            return 1 + letters(from: i + 1)
         }
-        if isLetter(s) { return run(t, i, letter) }
+        if isLetter(s) { return letters(from: i) }
         // \p{N}{1,3}
         if isNumber(s) { return min(3, run(t, i, isNumber)) }
         // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
