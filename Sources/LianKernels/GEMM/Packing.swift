@@ -82,19 +82,19 @@ func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, kc: Int, j0
     while jr < nc {
         let cols = min(nr, nc - jr)
         let panel = dst + jr * kc
-        if transB && cols == nr && nr % 16 == 0 {
-            // op(B)[p, j] = B[j, p]: gather one k step from 16 rows of B per vector store, so
-            // that the reads walk 16 rows sequentially and the writes are whole vectors.
+        if cols == nr && nr % 16 == 0 {
+            // op(B)[p, j] = B[j, p]: 16 rows of B × 16 k steps at a time, transposed in
+            // registers; the rest of kc a k step at a time from 16 rows.
             var j = 0
             while j < nr {
-                let s0 = b + (j0 + jr + j) * ldb + p0
-                let s1 = s0 + ldb, s2 = s1 + ldb, s3 = s2 + ldb, s4 = s3 + ldb, s5 = s4 + ldb, s6 = s5 + ldb
-                let s7 = s6 + ldb, s8 = s7 + ldb, s9 = s8 + ldb, s10 = s9 + ldb, s11 = s10 + ldb, s12 = s11 + ldb
-                let s13 = s12 + ldb, s14 = s13 + ldb, s15 = s14 + ldb
-                for p in 0..<kc {
-                    let v = SIMD16<Float>(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p],
-                                          s8[p], s9[p], s10[p], s11[p], s12[p], s13[p], s14[p], s15[p])
-                    storeV16(v, panel + p * nr + j)
+                let base = b + (j0 + jr + j) * ldb + p0
+                var p = 0
+                while p + 16 <= kc {
+                    transpose16(base + p, ldb, into: panel + p * nr + j, stride: nr)
+                    p += 16
+                }
+                if p < kc {
+                    packColumns16(base, ldb, from: p, to: kc, into: panel + j, stride: nr)
                 }
                 j += 16
             }
@@ -112,3 +112,41 @@ func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, kc: Int, j0
         jr += nr
     }
 }
+
+/// Writes the transpose of a 16×16 block: row r of the source (16 floats at src + r·ld) becomes
+/// column r of the destination (dst + q·stride holds source column q). Four rounds of "unzip"
+/// (even lanes of a pair of rows, then odd lanes) each rotate the 8-bit element index by one
+/// bit, so four of them swap its row and column halves: one two-source permute per vector per
+/// round instead of a 16-lane gather per output vector.
+@inline(__always) @usableFromInline
+func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutablePointer<Float>, stride: Int) {
+    var v = (loadV16(src), loadV16(src + ld), loadV16(src + 2 * ld), loadV16(src + 3 * ld),
+             loadV16(src + 4 * ld), loadV16(src + 5 * ld), loadV16(src + 6 * ld), loadV16(src + 7 * ld),
+             loadV16(src + 8 * ld), loadV16(src + 9 * ld), loadV16(src + 10 * ld), loadV16(src + 11 * ld),
+             loadV16(src + 12 * ld), loadV16(src + 13 * ld), loadV16(src + 14 * ld), loadV16(src + 15 * ld))
+    @inline(__always) func unzip(_ a: V16, _ b: V16) -> (V16, V16) {
+        let both = SIMD32<Float>(lowHalf: a, highHalf: b)
+        return (both.evenHalf, both.oddHalf)
+    }
+    for _ in 0..<4 {
+        let (e0, o0) = unzip(v.0, v.1), (e1, o1) = unzip(v.2, v.3), (e2, o2) = unzip(v.4, v.5), (e3, o3) = unzip(v.6, v.7)
+        let (e4, o4) = unzip(v.8, v.9), (e5, o5) = unzip(v.10, v.11), (e6, o6) = unzip(v.12, v.13), (e7, o7) = unzip(v.14, v.15)
+        v = (e0, e1, e2, e3, e4, e5, e6, e7, o0, o1, o2, o3, o4, o5, o6, o7)
+    }
+    storeV16(v.0, dst); storeV16(v.1, dst + stride); storeV16(v.2, dst + 2 * stride); storeV16(v.3, dst + 3 * stride)
+    storeV16(v.4, dst + 4 * stride); storeV16(v.5, dst + 5 * stride); storeV16(v.6, dst + 6 * stride); storeV16(v.7, dst + 7 * stride)
+    storeV16(v.8, dst + 8 * stride); storeV16(v.9, dst + 9 * stride); storeV16(v.10, dst + 10 * stride); storeV16(v.11, dst + 11 * stride)
+    storeV16(v.12, dst + 12 * stride); storeV16(v.13, dst + 13 * stride); storeV16(v.14, dst + 14 * stride); storeV16(v.15, dst + 15 * stride)
+}
+
+/// Columns `from..<to` of 16 rows (src + r·ld), each written as one 16-float vector at
+/// dst + p·stride.
+@inline(__always) @usableFromInline
+func packColumns16(_ src: UnsafePointer<Float>, _ ld: Int, from: Int, to: Int, into dst: UnsafeMutablePointer<Float>, stride: Int) {
+    for p in from..<to {
+        var v = V16()
+        for r in 0..<16 { v[r] = src[r * ld + p] }
+        storeV16(v, dst + p * stride)
+    }
+}
+
