@@ -196,7 +196,7 @@ public struct MinHasher: Sendable {
                 for x in xs {
                     var h = av &* SIMD16(repeating: UInt32(truncatingIfNeeded: x)) &+ bv &* SIMD16(repeating: UInt32(truncatingIfNeeded: x >> 32)) &+ cv
                     h ^= h &>> 15
-                    minimum = pointwiseMin(minimum, h)
+                    minimum.replace(with: h, where: h .< minimum)
                 }
                 for lane in 0..<16 where v * 16 + lane < permutations { signature[v * 16 + lane] = minimum[lane] }
             }
