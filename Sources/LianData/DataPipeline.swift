@@ -407,24 +407,26 @@ struct Hash128: Hashable {
     let a: UInt64, b: UInt64
     init(_ text: String) {
         var text = text
-        var x: UInt64 = 0xCBF2_9CE4_8422_2325, y: UInt64 = 0x6C62_272E_07BB_0142
-        text.withUTF8 { bytes in
+        // The state lives inside the closure (captured variables were checked for exclusive
+        // access at run time on every step).
+        (a, b) = text.withUTF8 { bytes -> (UInt64, UInt64) in
+            var x: UInt64 = 0xCBF2_9CE4_8422_2325, y: UInt64 = 0x6C62_272E_07BB_0142
             // Eight bytes a step, each folded into two differently mixed 64-bit states.
-            var i = 0
-            @inline(__always) func fold(_ word: UInt64) {
+            @inline(__always) func fold(_ word: UInt64, _ x: inout UInt64, _ y: inout UInt64) {
                 x = (x ^ word) &* 0x100_0000_01B3; x ^= x >> 29
                 y = (y &+ word) &* 0x9E37_79B9_7F4A_7C15; y ^= y >> 31
             }
+            var i = 0
             if let base = bytes.baseAddress {
                 let raw = UnsafeRawPointer(base)
-                while i + 8 <= bytes.count { fold(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))); i += 8 }
+                while i + 8 <= bytes.count { fold(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)), &x, &y); i += 8 }
             }
             var tail: UInt64 = 0
             var shift: UInt64 = 0
             while i < bytes.count { tail |= UInt64(bytes[i]) << shift; shift += 8; i += 1 }
-            fold(tail ^ UInt64(bytes.count) << 56)   // the length too: "a" and "a\0" differ
+            fold(tail ^ UInt64(bytes.count) << 56, &x, &y)   // the length too: "a" and "a\0" differ
+            return (x, y)
         }
-        a = x; b = y
     }
 }
 

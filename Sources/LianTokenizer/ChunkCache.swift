@@ -22,15 +22,19 @@ final class ChunkCache: @unchecked Sendable {
         var idStart: Int, idCount: Int
     }
 
-    private var entries: UnsafeMutablePointer<Entry>
-    private var entryCapacity: Int
-    private(set) var count = 0
-    private var slots: UnsafeMutablePointer<UInt64>      // hash's top 32 bits << 32 | entry index, or empty
-    private var slotCount: Int
-    private var keys: UnsafeMutablePointer<UInt8>
-    private var keyCount = 0, keyCapacity: Int
-    private var ids: UnsafeMutablePointer<Int32>
-    private var idCount = 0, idCapacity: Int
+    // One thread at a time uses a cache (see above), so its fields skip the run-time exclusivity
+    // checks Swift puts on class properties (measured: 3% of encoding spent in those checks).
+    @exclusivity(unchecked) private var entries: UnsafeMutablePointer<Entry>
+    @exclusivity(unchecked) private var entryCapacity: Int
+    @exclusivity(unchecked) private(set) var count = 0
+    @exclusivity(unchecked) private var slots: UnsafeMutablePointer<UInt64>      // hash's top 32 bits << 32 | entry index, or empty
+    @exclusivity(unchecked) private var slotCount: Int
+    @exclusivity(unchecked) private var keys: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var keyCount = 0
+    @exclusivity(unchecked) private var keyCapacity: Int
+    @exclusivity(unchecked) private var ids: UnsafeMutablePointer<Int32>
+    @exclusivity(unchecked) private var idCount = 0
+    @exclusivity(unchecked) private var idCapacity: Int
     /// Entries beyond this are not added (memory stays bounded on endless distinct text).
     let maximumEntries: Int
     private static let emptySlot = UInt64.max
