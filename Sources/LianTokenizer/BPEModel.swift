@@ -61,98 +61,109 @@ public struct BPEModel: Sendable {
     }
 
     /// Short chunks: repeatedly merge the lowest-ranked adjacent pair (leftmost on ties),
-    /// finding it by a scan — cheapest for a handful of symbols.
+    /// finding it by a scan — cheapest for a handful of symbols. Works in scratch memory on the
+    /// stack: Swift arrays cost a uniqueness check per write and a shift per removal.
     func mergeByScanning(_ start: [Int32]) -> [Int32] {
-        var symbols = start
-        // ranks[i]: the rank of (symbols[i], symbols[i+1]), Int32.max when they do not merge.
-        var ranks = [Int32](repeating: .max, count: symbols.count - 1)
-        var results = [Int32](repeating: 0, count: symbols.count - 1)
-        for i in 0..<(symbols.count - 1) {
-            if let m = mergeTable.find(symbols[i], symbols[i + 1]) { ranks[i] = m.rank; results[i] = m.merged }
-        }
-        while !ranks.isEmpty {
-            var best = 0
-            for i in 1..<ranks.count where ranks[i] < ranks[best] { best = i }
-            if ranks[best] == .max { break }
-            symbols[best] = results[best]
-            symbols.remove(at: best + 1)
-            ranks.remove(at: best)
-            results.remove(at: best)
-            if best > 0 {
-                if let m = mergeTable.find(symbols[best - 1], symbols[best]) { ranks[best - 1] = m.rank; results[best - 1] = m.merged } else { ranks[best - 1] = .max }
+        let n = start.count
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * n) { scratch in
+            // symbols[0..<count]; ranks[i], results[i]: the pair (symbols[i], symbols[i+1]).
+            let symbols = scratch.baseAddress!, ranks = symbols + n, results = ranks + n
+            var count = n
+            for i in 0..<n { symbols[i] = start[i] }
+            @inline(__always) func look(_ i: Int) {
+                if let m = mergeTable.find(symbols[i], symbols[i + 1]) { ranks[i] = m.rank; results[i] = m.merged } else { ranks[i] = .max }
             }
-            if best < ranks.count {
-                if let m = mergeTable.find(symbols[best], symbols[best + 1]) { ranks[best] = m.rank; results[best] = m.merged } else { ranks[best] = .max }
+            for i in 0..<(n - 1) { look(i) }
+            while count > 1 {
+                var best = 0
+                for i in 1..<(count - 1) where ranks[i] < ranks[best] { best = i }
+                if ranks[best] == .max { break }
+                symbols[best] = results[best]
+                // Remove symbol best+1 and pair best+1's slot (pair best now joins best and best+2).
+                let tail = count - best - 2
+                if tail > 0 {
+                    (symbols + best + 1).update(from: symbols + best + 2, count: tail)
+                    (ranks + best + 1).update(from: ranks + best + 2, count: tail - 1 > 0 ? tail - 1 : 0)
+                    (results + best + 1).update(from: results + best + 2, count: tail - 1 > 0 ? tail - 1 : 0)
+                }
+                count -= 1
+                if best > 0 { look(best - 1) }
+                if best < count - 1 { look(best) }
             }
+            return Array(UnsafeBufferPointer(start: symbols, count: count))
         }
-        return symbols
     }
 
     /// Long chunks (a run of Han characters is 3 bytes each): the same merges in the same order,
     /// from a min-heap of (rank, position) over a linked list of symbols — O(n log n) instead of
     /// a scan and an array shift per merge. A popped pair is used only if it is still there
     /// (both symbols alive, adjacent, and still merging at that rank); otherwise it is stale.
+    /// Scratch memory on the stack, as above; at most n − 1 pairs are pushed at the start and
+    /// two per merge, so the heap never holds more than 3n.
     func mergeWithHeap(_ start: [Int32]) -> [Int32] {
-        var symbols = start
-        let n = symbols.count
-        var next = Array(1...n)            // n: end of list
-        var previous = Array(-1..<(n - 1))
-        var heap = MinHeap()
-        for i in 0..<(n - 1) {
-            if let m = mergeTable.find(symbols[i], symbols[i + 1]) { heap.push(rank: m.rank, position: i) }
-        }
-        while let (rank, i) = heap.pop() {
-            let j = next[i]
-            guard previous[i] != -2, j < n, let m = mergeTable.find(symbols[i], symbols[j]), m.rank == rank else { continue }
-            symbols[i] = m.merged
-            // Unlink j.
-            let k = next[j]
-            next[i] = k
-            if k < n { previous[k] = i }
-            previous[j] = -2                  // dead
-            if previous[i] >= 0, let left = mergeTable.find(symbols[previous[i]], symbols[i]) { heap.push(rank: left.rank, position: previous[i]) }
-            if k < n, let right = mergeTable.find(symbols[i], symbols[k]) { heap.push(rank: right.rank, position: i) }
-        }
-        var out: [Int32] = []
-        var i = 0
-        while i < n { out.append(symbols[i]); i = next[i] }
-        return out
-    }
-}
-
-/// A binary min-heap of (rank, position) packed in one 64-bit key: ordered by rank, then by
-/// position (the leftmost pair first, as BPE breaks ties).
-struct MinHeap {
-    private var keys: [UInt64] = []
-
-    mutating func push(rank: Int32, position: Int) {
-        keys.append(UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(position))
-        var c = keys.count - 1
-        while c > 0 {
-            let p = (c - 1) / 2
-            if keys[p] <= keys[c] { break }
-            keys.swapAt(p, c)
-            c = p
-        }
-    }
-
-    mutating func pop() -> (Int32, Int)? {
-        guard let top = keys.first else { return nil }
-        let last = keys.removeLast()
-        if !keys.isEmpty {
-            keys[0] = last
-            var p = 0
-            while true {
-                let l = 2 * p + 1, r = l + 1
-                var m = p
-                if l < keys.count && keys[l] < keys[m] { m = l }
-                if r < keys.count && keys[r] < keys[m] { m = r }
-                if m == p { break }
-                keys.swapAt(p, m)
-                p = m
+        let n = start.count
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: n) { symbolBuffer in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * n) { linkBuffer in
+                withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * n) { heapBuffer in
+                    let symbols = symbolBuffer.baseAddress!
+                    let next = linkBuffer.baseAddress!, previous = next + n   // next: n at the end; previous: -1 at the start, -2 dead
+                    let heap = heapBuffer.baseAddress!
+                    var heapCount = 0
+                    for i in 0..<n { symbols[i] = start[i]; next[i] = i + 1; previous[i] = i - 1 }
+                    // (rank, position) packed so that integer order is rank order, then leftmost.
+                    @inline(__always) func push(_ rank: Int32, _ position: Int) {
+                        var c = heapCount
+                        heap[c] = UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(position)
+                        heapCount += 1
+                        while c > 0 {
+                            let p = (c - 1) / 2
+                            if heap[p] <= heap[c] { break }
+                            let t = heap[p]; heap[p] = heap[c]; heap[c] = t
+                            c = p
+                        }
+                    }
+                    @inline(__always) func pop() -> UInt64 {
+                        let top = heap[0]
+                        heapCount -= 1
+                        if heapCount > 0 {
+                            heap[0] = heap[heapCount]
+                            var p = 0
+                            while true {
+                                let l = 2 * p + 1, r = l + 1
+                                var m = p
+                                if l < heapCount && heap[l] < heap[m] { m = l }
+                                if r < heapCount && heap[r] < heap[m] { m = r }
+                                if m == p { break }
+                                let t = heap[p]; heap[p] = heap[m]; heap[m] = t
+                                p = m
+                            }
+                        }
+                        return top
+                    }
+                    for i in 0..<(n - 1) {
+                        if let m = mergeTable.find(symbols[i], symbols[i + 1]) { push(m.rank, i) }
+                    }
+                    while heapCount > 0 {
+                        let top = pop()
+                        let rank = Int32(bitPattern: UInt32(top >> 32)), i = Int(top & 0xFFFF_FFFF)
+                        let j = next[i]
+                        guard previous[i] != -2, j < n, let m = mergeTable.find(symbols[i], symbols[j]), m.rank == rank else { continue }
+                        symbols[i] = m.merged
+                        // Unlink j.
+                        let k = next[j]
+                        next[i] = k
+                        if k < n { previous[k] = i }
+                        previous[j] = -2
+                        if previous[i] >= 0, let left = mergeTable.find(symbols[previous[i]], symbols[i]) { push(left.rank, previous[i]) }
+                        if k < n, let right = mergeTable.find(symbols[i], symbols[k]) { push(right.rank, i) }
+                    }
+                    var out: [Int32] = []
+                    var i = 0
+                    while i < n { out.append(symbols[i]); i = next[i] }
+                    return out
+                }
             }
         }
-        return (Int32(bitPattern: UInt32(top >> 32)), Int(top & 0xFFFF_FFFF))
     }
 }
 
