@@ -44,7 +44,7 @@ public struct Cleaner: Sendable {
     public func clean(_ text: String, changed: (String) -> Void, units: inout [Shingler.Unit]) -> Outcome {
         // ASCII, and text in ranges canonical normalisation leaves alone, is already NFC: skip
         // the (Foundation) normaliser for it.
-        let ascii = text.utf8.allSatisfy { $0 < 0x80 }
+        let ascii = UTF8Scan.isASCII(text)
         var t = ascii || (!nfkc && UTF8Scan.isTriviallyNFC(text))
             ? text : (nfkc ? text.precomposedStringWithCompatibilityMapping : text.precomposedStringWithCanonicalMapping)
         if t != text { changed("normalize") }

@@ -18,6 +18,22 @@ import Testing
         }
     }
 
+    /// The 32-byte ASCII check agrees with a byte-by-byte one, whatever the length and wherever
+    /// the first non-ASCII byte falls (in a full vector or in the tail).
+    @Test func asciiCheckMatchesTheBytes() {
+        var cases = Self.samples
+        for length in [0, 1, 31, 32, 33, 64, 95] {
+            let plain = String(repeating: "a", count: length)
+            cases.append(plain)
+            for at in [0, length / 2, max(0, length - 1)] where length > 0 {
+                cases.append(String(plain.prefix(at)) + "é" + String(plain.dropFirst(at + 1)))
+            }
+        }
+        for s in cases {
+            #expect(UTF8Scan.isASCII(s) == s.utf8.allSatisfy { $0 < 0x80 }, "\(s.debugDescription)")
+        }
+    }
+
     /// Text the quick check passes is unchanged by NFC; text it refuses goes to Foundation.
     @Test func triviallyNFCTextIsNFC() {
         var passed = 0
