@@ -48,14 +48,19 @@ def main():
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument("--permutations", type=int, default=128)
     parser.add_argument("--shingle", type=int, default=5)
+    parser.add_argument("--compare", metavar="DUPLICATES_JSONL",
+                        help="after timing: verify the candidates with exact Jaccard, cluster them, and compare with "
+                             "the near-duplicate clusters in this duplicates.jsonl of `lian data prepare`")
     args = parser.parse_args()
     from datasketch import MinHash, MinHashLSH
 
-    texts = []
+    texts, where = [], {}
     for path in args.input:
-        for line in open(path, encoding="utf-8"):
+        for number, line in enumerate(open(path, encoding="utf-8"), start=1):
             if line.strip():
-                texts.append(unicodedata.normalize("NFC", json.loads(line)["text"]))
+                text = unicodedata.normalize("NFC", json.loads(line)["text"])
+                texts.append(text)
+                where.setdefault(text, f"{path}:{number}")   # the first copy's location, as Lian names it
     texts = list(dict.fromkeys(texts))  # exact dedup first, as Lian does
     start = time.perf_counter()
     lsh = MinHashLSH(threshold=args.threshold, num_perm=args.permutations)
@@ -73,6 +78,51 @@ def main():
     seconds = time.perf_counter() - start
     print(json.dumps({"documents": len(texts), "candidate_pairs": len(pairs), "seconds": seconds,
                       "bands_rows": [lsh.b, lsh.r]}))
+    if args.compare:
+        compare(texts, where, pairs, args)
+
+
+def compare(texts, where, pairs, args):
+    """Clusters of the verified candidates (exact Jaccard of the same shingles ≥ threshold) against
+    Lian's near-duplicate clusters, both as sets of first-copy locations. Not timed."""
+    def jaccard(a, b):
+        return len(a & b) / len(a | b) if a or b else 1.0
+    verified = [(i, j) for i, j in pairs
+                if jaccard(shingles(texts[i], args.shingle), shingles(texts[j], args.shingle)) >= args.threshold]
+    parent = {}
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    for i, j in verified:
+        parent[find(i)] = find(j)
+    # Lian's exact duplicates are of the cleaned text (whitespace normalised, control characters
+    # removed), so two raw texts can be one document to Lian: name each by Lian's kept copy, and
+    # leave out the documents Lian's cleaning rejected (rejects.jsonl beside duplicates.jsonl).
+    import os
+    alias, rejected = {}, set()
+    lian = set()
+    for line in open(args.compare, encoding="utf-8"):
+        entry = json.loads(line)
+        if entry["kind"] == "near":
+            lian.add(frozenset([entry["kept"]] + entry["dropped"]))
+        else:
+            for d in entry["dropped"]:
+                alias[d] = entry["kept"]
+    rejects = os.path.join(os.path.dirname(args.compare), "rejects.jsonl")
+    if os.path.exists(rejects):
+        rejected = {json.loads(line)["source"] for line in open(rejects, encoding="utf-8")}
+    groups = {}
+    for x in list(parent):
+        location = where[texts[x]]
+        if location not in rejected:
+            groups.setdefault(find(x), set()).add(alias.get(location, location))
+    peer = {frozenset(g) for g in groups.values() if len(g) > 1}
+    print(json.dumps({"verified_pairs": len(verified), "peer_clusters": len(peer), "lian_clusters": len(lian),
+                      "same_clusters": len(peer & lian), "only_peer": sorted(sorted(c) for c in peer - lian),
+                      "only_lian": sorted(sorted(c) for c in lian - peer)}, ensure_ascii=False))
 
 
 if __name__ == "__main__":
