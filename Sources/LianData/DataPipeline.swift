@@ -30,7 +30,6 @@ public struct DataPipeline {
 
     public struct StageCounts: Codable, Equatable {
         public var documents = 0, characters = 0
-        mutating func add(_ text: String) { add(count: UTF8Scan.scalarCount(text)) }
         /// A document of `count` scalars.
         mutating func add(count: Int) { documents += 1; characters += count }
     }
@@ -187,6 +186,7 @@ public struct DataPipeline {
                 }
             }
             var unique: [Document] = []
+            var uniquePlaces: [Int] = []
             var uniqueSignatures: [[UInt32]] = []
             for (k, (var d, p)) in zip(batch, prepared).enumerated() {
                 d.text = p.text
@@ -203,14 +203,15 @@ public struct DataPipeline {
                 if let first = seenTexts[p.hash] { exactGroups[first, default: []].append(here); continue }
                 seenTexts[p.hash] = here
                 unique.append(d)
+                uniquePlaces.append(here)
                 // The signature cleaning computed, unless boilerplate removal changed the text.
                 uniqueSignatures.append(p.trimmed ? [] : cleanedSignatures[k])
                 lengths.append(p.length)
                 result.afterExactDedup.add(count: p.length)
             }
-            let written = unique
-            try uniqueFile.write(count: written.count) { i in (written[i].text, sourceIndex[written[i].source]!, written[i].line, []) }
-            places += unique.map(place)
+            let written = unique, writtenPlaces = uniquePlaces
+            try uniqueFile.write(count: written.count) { i in (written[i].text, writtenPlaces[i] >> 32, written[i].line, []) }
+            places += uniquePlaces
             if let finder {
                 let missing = uniqueSignatures.indices.filter { uniqueSignatures[$0].count != finder.permutations }
                 for (i, signature) in zip(missing, finder.signatures(missing.map { unique[$0].text })) { uniqueSignatures[i] = signature }

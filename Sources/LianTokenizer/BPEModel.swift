@@ -81,10 +81,10 @@ public struct BPEModel: Sendable {
                 symbols[best] = results[best]
                 // Remove symbol best+1 and pair best+1's slot (pair best now joins best and best+2).
                 let tail = count - best - 2
-                if tail > 0 {
+                if tail > 0 {   // symbols after best+1 move down one; so do the pairs after best+1
                     (symbols + best + 1).update(from: symbols + best + 2, count: tail)
-                    (ranks + best + 1).update(from: ranks + best + 2, count: tail - 1 > 0 ? tail - 1 : 0)
-                    (results + best + 1).update(from: results + best + 2, count: tail - 1 > 0 ? tail - 1 : 0)
+                    (ranks + best + 1).update(from: ranks + best + 2, count: tail - 1)
+                    (results + best + 1).update(from: results + best + 2, count: tail - 1)
                 }
                 count -= 1
                 if best > 0 { look(best - 1) }
