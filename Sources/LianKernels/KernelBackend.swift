@@ -6,10 +6,12 @@
 public protocol KernelBackend: Sendable {
     var name: String { get }
 
-    /// C = alpha · op(A) · op(B) + beta · C, plus `bias` (n values) on every row when given.
+    /// C = alpha · op(A) · op(B) + beta · C, plus `bias` (n values) on every row when given;
+    /// `columnSums`, when given, receives the n sums over k of op(B)'s columns.
     func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?)
+               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+               columnSums: UnsafeMutablePointer<Float>?)
 
     func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int)
     func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int)
@@ -58,9 +60,10 @@ public protocol KernelBackend: Sendable {
 extension KernelBackend {
     public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?) {
+                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+                      columnSums: UnsafeMutablePointer<Float>?) {
         GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                   beta: beta, c: c, ldc: ldc, bias: bias)
+                   beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums)
     }
     public func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         Activations.geluForward(x, y, n)
@@ -143,9 +146,10 @@ extension KernelBackend {
     @inlinable
     public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil) {
+                      beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+                      columnSums: UnsafeMutablePointer<Float>? = nil) {
         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-              beta: beta, c: c, ldc: ldc, bias: bias)
+              beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums)
     }
 }
 

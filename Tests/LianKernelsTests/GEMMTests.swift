@@ -91,6 +91,38 @@ import Testing
         }
     }
 
+    /// The sums over k of op(B)'s columns (a linear layer's bias gradient, taken from the packed
+    /// panels): every case, both split directions, several k- and column blocks, k = 0, and in
+    /// the order of k, so that they equal a plain loop over the rows bit for bit.
+    @Test func columnSumsOfOpB() {
+        for kernel in Self.kernels {
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                for (m, n, k) in [(33, 65, 7), (301, 97, 413), (45, 530, 400), (5, 1040, 400), (7, 5, 0), (0, 9, 4)] {
+                    for threads in [1, 2] {
+                        let lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2
+                        let a = randomValues(Swift.max(1, (ta ? k : m) * lda), seed: 5)
+                        let b = randomValues(Swift.max(1, (tb ? n : k) * ldb), seed: 6)
+                        var c = [Float](repeating: 0, count: Swift.max(1, m * n))
+                        var sums = [Float](repeating: .nan, count: n)
+                        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                            c.withUnsafeMutableBufferPointer { cp in sums.withUnsafeMutableBufferPointer { sp in
+                                GEMM.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
+                                           b: bp.baseAddress!, ldb: ldb, c: cp.baseAddress!, ldc: n,
+                                           columnSums: sp.baseAddress!, threads: threads, kernel: kernel)
+                            } }
+                        } }
+                        let expected: [Float] = (0..<n).map { j in
+                            var sum: Float = 0
+                            for p in 0..<k { sum += tb ? b[j * ldb + p] : b[p * ldb + j] }
+                            return sum
+                        }
+                        #expect(sums == expected, "column sums \(ta ? "T" : "N")\(tb ? "T" : "N") m=\(m) n=\(n) k=\(k) threads=\(threads) \(kernel)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func zeroInnerDimensionScalesC() {
         var c: [Float] = [1, 2, 3, 4]
         let a: [Float] = [0], b: [Float] = [0]

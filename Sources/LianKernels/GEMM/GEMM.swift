@@ -2,6 +2,7 @@
 // (and the fourth for completeness):
 //
 //   C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C  (+ bias[n] on every row, when given)
+//   columnSums[n] = Σ_p op(B)[p, j]                        (when asked for)
 //   op(A) = A (stored m×k, row stride lda) or Aᵀ (stored k×m)
 //   op(B) = B (stored k×n, row stride ldb) or Bᵀ (stored n×k)
 //
@@ -37,19 +38,33 @@ public enum GEMM {
 
     /// C = alpha · op(A) · op(B) + beta · C, plus `bias` (n values) on every row of C when given:
     /// a linear layer's bias is added as its tiles are written, not in a pass of its own.
-    /// See the file header for the layout. `threads` defaults to `Parallelism.threadCount`.
+    /// `columnSums`, when given, receives the n sums over k of op(B)'s columns (unscaled, added in
+    /// order of k): a linear layer's bias gradient is the column sums of the dY that its weight
+    /// gradient Xᵀ·dY packs anyway, so it is summed from the packed panels instead of in a pass
+    /// of its own. See the file header for the layout. `threads` defaults to
+    /// `Parallelism.threadCount`.
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+        columnSums: UnsafeMutablePointer<Float>? = nil,
         threads: Int? = nil, kernel: MicroKernelShape = .automatic
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "[sgemm] negative size m=\(m) n=\(n) k=\(k)")
         precondition(ldc >= n, "[sgemm] ldc \(ldc) < n \(n)")
         precondition(lda >= (transA ? m : k), "[sgemm] lda \(lda) too small")
         precondition(ldb >= (transB ? k : n), "[sgemm] ldb \(ldb) too small")
-        if m == 0 || n == 0 { return }
-        if k == 0 || alpha == 0 {
+        if n == 0 { return }
+        if m == 0 || k == 0 || alpha == 0 {
+            // Nothing to multiply: the packing loops that would sum op(B) do not run.
+            if let columnSums {
+                for j in 0..<n {
+                    var sum: Float = 0
+                    for p in 0..<k { sum += transB ? b[j * ldb + p] : b[p * ldb + j] }
+                    columnSums[j] = sum
+                }
+            }
+            if m == 0 { return }
             scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta)
             if let bias { for i in 0..<m { for j in 0..<n { c[i * ldc + j] += bias[j] } } }
             return
@@ -58,19 +73,21 @@ public enum GEMM {
         if m * n * k < parallelThreshold { threadCount = 1 }
         let wide = kernel == .rows8cols32 || (kernel == .automatic && usesWideKernel)
         if wide {
-            split(MicroKernel8x32.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
+            split(MicroKernel8x32.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
         } else {
-            split(MicroKernel6x16.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
+            split(MicroKernel6x16.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
         }
     }
 
     /// Divides C among threads: by columns when it is at least as wide as tall, by rows otherwise,
-    /// in whole micro-tiles.
+    /// in whole micro-tiles. Split by columns, each thread sums its own columns of op(B); split by
+    /// rows, every thread packs all of op(B) and the first one sums it.
     @inline(__always)
     static func split<K: GEMMMicroKernel>(
         _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
+        _ columnSums: UnsafeMutablePointer<Float>?
     ) {
         let byColumns = n >= m
         let extent = byColumns ? n : m
@@ -78,11 +95,11 @@ public enum GEMM {
         let units = (extent + unit - 1) / unit
         let parts = max(1, min(threads, units))
         if parts == 1 {
-            blocked(K.self, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
+            blocked(K.self, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
             return
         }
         let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
-        let bias = bias.map { SendablePointer($0) }
+        let bias = bias.map { SendablePointer($0) }, sums = columnSums.map { SendablePointer($0) }
         parallelFor(parts) { t in
             let start = min(extent, (units * t / parts) * unit)
             let end = min(extent, (units * (t + 1) / parts) * unit)
@@ -91,11 +108,11 @@ public enum GEMM {
                 // Columns j of op(B): B[·, j] when not transposed, row j of B when transposed.
                 let bStart = transB ? B.base + start * ldb : B.base + start
                 blocked(K.self, transA, transB, m, end - start, k, alpha, A.base, lda, bStart, ldb,
-                        beta, C.base + start, ldc, bias.map { UnsafePointer($0.base + start) })
+                        beta, C.base + start, ldc, bias.map { UnsafePointer($0.base + start) }, sums.map { $0.base + start })
             } else {
                 let aStart = transA ? A.base + start : A.base + start * lda
                 blocked(K.self, transA, transB, end - start, n, k, alpha, aStart, lda, B.base, ldb,
-                        beta, C.base + start * ldc, ldc, bias.map { UnsafePointer($0.base) })
+                        beta, C.base + start * ldc, ldc, bias.map { UnsafePointer($0.base) }, t == 0 ? sums?.base : nil)
             }
         }
     }
@@ -105,7 +122,8 @@ public enum GEMM {
     static func blocked<K: GEMMMicroKernel>(
         _ kernel: K.Type, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
+        _ columnSums: UnsafeMutablePointer<Float>?
     ) {
         let mr = K.mr, nr = K.nr
         // The block sizes are rounded to whole tiles and shrunk to the problem.
@@ -152,6 +170,9 @@ public enum GEMM {
             while p0 < k {
                 let kcCur = min(kcMax, k - p0)
                 packB(transB: transB, b: b, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
+                if let columnSums {
+                    sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: columnSums + j0, first: p0 == 0)
+                }
                 let accumulate = p0 > 0 || beta != 0
                 let blockBias = p0 == 0 ? bias : nil     // added once, with the first k-block
                 var i0 = 0

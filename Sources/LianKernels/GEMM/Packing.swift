@@ -113,6 +113,38 @@ func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, kc: Int, j0
     }
 }
 
+/// Adds the kc rows of a packed block of op(B) (NR-column panels, as `packB` writes them) into
+/// `sums` (nc values), row after row; `first` starts the sums at zero. Each column is summed in
+/// order of k, as a plain loop over the rows of op(B) would. The block was just packed, so it
+/// is read from cache, not from op(B)'s memory.
+@inline(__always) @usableFromInline
+func sumPackedColumns(_ packed: UnsafePointer<Float>, kc: Int, nc: Int, nr: Int,
+                      into sums: UnsafeMutablePointer<Float>, first: Bool) {
+    var jr = 0
+    while jr < nc {
+        let cols = min(nr, nc - jr)
+        let panel = packed + jr * kc, out = sums + jr
+        if first { out.update(repeating: 0, count: cols) }
+        if cols == nr && nr % 16 == 0 {
+            var j = 0
+            while j < nr {
+                var acc = loadV16(out + j)
+                var row = panel + j
+                for _ in 0..<kc { acc += loadV16(row); row += nr }
+                storeV16(acc, out + j)
+                j += 16
+            }
+        } else {
+            for j in 0..<cols {
+                var acc = out[j]
+                for p in 0..<kc { acc += panel[p * nr + j] }
+                out[j] = acc
+            }
+        }
+        jr += nr
+    }
+}
+
 /// Writes the transpose of a 16×16 block: row r of the source (16 floats at src + r·ld) becomes
 /// column r of the destination (dst + q·stride holds source column q). Four rounds of "unzip"
 /// (even lanes of a pair of rows, then odd lanes) each rotate the 8-bit element index by one

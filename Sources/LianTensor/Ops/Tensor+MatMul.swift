@@ -111,18 +111,23 @@ extension Tensor {
                                       b: sw.pointer, ldb: ldw, c: t.mutablePointer, ldc: inF)
                 dx = t
             }
+            let wantsBias = needs.count > 2 && needs[2]
             if needs[1] {
                 var t = Tensor(uninitializedShape: sw.shape)
                 if inputMajor {
+                    // dW = Xᵀ·dY packs dY: the GEMM sums its columns on the way (the bias gradient).
+                    var sums: Tensor? = wantsBias ? Tensor(uninitializedShape: [outF]) : nil
                     Kernels.backend.sgemm(transA: true, transB: false, m: inF, n: outF, k: rows, a: sx!.pointer, lda: inF,
-                                          b: g.pointer, ldb: outF, c: t.mutablePointer, ldc: outF)
+                                          b: g.pointer, ldb: outF, c: t.mutablePointer, ldc: outF,
+                                          columnSums: sums != nil ? sums!.mutablePointer : nil)
+                    db = sums
                 } else {
                     Kernels.backend.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: g.pointer, lda: outF,
                                           b: sx!.pointer, ldb: inF, c: t.mutablePointer, ldc: inF)
                 }
                 dw = t
             }
-            if needs.count > 2 && needs[2] { db = withNoGrad { g.reshaped(to: [rows, outF]).sum(axis: 0) } }
+            if wantsBias && db == nil { db = withNoGrad { g.reshaped(to: [rows, outF]).sum(axis: 0) } }
             return needs.count > 2 ? [dx, dw, db] : [dx, dw]
         }
         return out
