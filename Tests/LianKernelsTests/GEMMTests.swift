@@ -4,10 +4,11 @@ import Testing
 
 /// The fast SGEMM against the naive one, for every transposition case, both micro-kernel shapes,
 /// awkward sizes (1, 7, 33, 65, 127: none a multiple of a tile), padded leading dimensions,
-/// and alpha/beta.
+/// and alpha/beta; on AVX-512 machines `automatic` also takes small products through SmallGEMM.
 @Suite struct GEMMTests {
     static let sizes = [1, 7, 33, 65, 127]
-    static let kernels: [GEMM.MicroKernelShape] = [.rows6cols16, .rows8cols32]
+    /// `automatic` adds the unpacked small-product path (SmallGEMM) on AVX-512 machines.
+    static let kernels: [GEMM.MicroKernelShape] = [.rows6cols16, .rows8cols32, .automatic]
 
     func check(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
                kernel: GEMM.MicroKernelShape, threads: Int = 1, pad: Int = 0, withBias: Bool = false) {

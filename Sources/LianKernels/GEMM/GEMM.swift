@@ -69,6 +69,15 @@ public enum GEMM {
             if let bias { for i in 0..<m { for j in 0..<n { c[i * ldc + j] += bias[j] } } }
             return
         }
+        // Small products skip packing (see SmallGEMM.swift). The size limit depends only on the
+        // call (a caller that asks for one thread may pass larger products), so a given call
+        // always takes the same path and gives the same bits.
+        if columnSums == nil && kernel == .automatic && usesWideKernel
+            && SmallGEMM.suits(transB: transB, m: m, n: n, k: k, limit: threads == 1 ? SmallGEMM.maximumWork : parallelThreshold) {
+            SmallGEMM.run(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                          beta: beta, c: c, ldc: ldc, bias: bias)
+            return
+        }
         var threadCount = threads ?? Parallelism.threadCount
         if m * n * k < parallelThreshold { threadCount = 1 }
         let wide = kernel == .rows8cols32 || (kernel == .automatic && usesWideKernel)

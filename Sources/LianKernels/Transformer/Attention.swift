@@ -17,7 +17,8 @@
 // When causal, rows are processed in blocks of `rowBlock`: block [r0, r1) only needs columns
 // 0..<r1, which skips most of the upper triangle (≈ 40% of the work at T = 256).
 // Heads are independent in the forward pass; in the backward pass heads that share a key/value
-// head write the same dK/dV, so work is split by (b, g) instead.
+// head write the same dK/dV, so work is split by (b, g) instead. Kᵀ (forward) and Vᵀ (backward)
+// are transposed once per head, so that every product here has a right operand read by rows.
 
 public struct AttentionShape: Sendable, Equatable {
     public var batch: Int, time: Int, heads: Int, kvHeads: Int, headSize: Int
@@ -81,6 +82,9 @@ public enum Attention {
             let qbh = Q.base + b * T * qs + h * D
             let kbg = K.base + b * T * kvs + g * D
             let vbg = V.base + b * T * kvs + g * D
+            let keysT = BufferPool.shared.take(D * T)
+            defer { BufferPool.shared.give(keysT.pointer, capacity: keysT.capacity) }
+            transpose(kbg, rowStride: kvs, rows: T, columns: D, into: keysT.pointer)
             let obh = O.base + b * T * H * D + h * D
             let pbh = P.base + (b * H + h) * T * T
             var rng = dropout?.generator(head: b * H + h)
@@ -88,8 +92,8 @@ public enum Attention {
             for (rows, columns) in rowBlocks {
                 let r0 = rows.lowerBound, n = rows.count
                 let pBlock = pbh + r0 * T
-                GEMM.sgemm(transA: false, transB: true, m: n, n: columns, k: D, alpha: scale,
-                           a: qbh + r0 * qs, lda: qs, b: kbg, ldb: kvs, beta: 0, c: pBlock, ldc: T, threads: 1)
+                GEMM.sgemm(transA: false, transB: false, m: n, n: columns, k: D, alpha: scale,
+                           a: qbh + r0 * qs, lda: qs, b: keysT.pointer, ldb: T, beta: 0, c: pBlock, ldc: T, threads: 1)
                 for i in rows {
                     let row = pbh + i * T
                     let visible = causal ? i + 1 : T
@@ -133,7 +137,12 @@ public enum Attention {
             }
             let scratch = BufferPool.shared.take(rowBlocks.map { $0.rows.count * $0.columns }.max() ?? 1)
             let dS = scratch.pointer
-            defer { BufferPool.shared.give(dS, capacity: scratch.capacity) }
+            let valuesT = BufferPool.shared.take(D * T)
+            defer {
+                BufferPool.shared.give(dS, capacity: scratch.capacity)
+                BufferPool.shared.give(valuesT.pointer, capacity: valuesT.capacity)
+            }
+            transpose(vbg, rowStride: kvs, rows: T, columns: D, into: valuesT.pointer)
             for h in (g * s.group)..<((g + 1) * s.group) {
                 let qbh = Q.base + b * T * qs + h * D, dqbh = DQ.base + b * T * qs + h * D
                 let dobh = DO.base + b * T * H * D + h * D
@@ -146,8 +155,8 @@ public enum Attention {
                     GEMM.sgemm(transA: true, transB: false, m: columns, n: D, k: n, a: dropBH.map { UnsafePointer($0 + r0 * T) } ?? UnsafePointer(pBlock),
                                lda: T, b: doBlock, ldb: H * D, beta: 1, c: dvbg, ldc: kvs, threads: 1)
                     // dP = dO_block Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) row by row (ld = columns).
-                    GEMM.sgemm(transA: false, transB: true, m: n, n: columns, k: D, a: doBlock, lda: H * D, b: vbg,
-                               ldb: kvs, beta: 0, c: dS, ldc: columns, threads: 1)
+                    GEMM.sgemm(transA: false, transB: false, m: n, n: columns, k: D, a: doBlock, lda: H * D, b: valuesT.pointer,
+                               ldb: T, beta: 0, c: dS, ldc: columns, threads: 1)
                     for i in rows {
                         let visible = causal ? i + 1 : T
                         let dsRow = dS + (i - r0) * columns
@@ -166,6 +175,27 @@ public enum Attention {
                                b: qbh + r0 * qs, ldb: qs, beta: 1, c: dkbg, ldc: kvs, threads: 1)
                 }
             }
+        }
+    }
+
+    /// Writes the columns × rows transpose of a rows × columns block (row stride `rowStride`)
+    /// into `dst` (row stride `rows`): keys and values transposed once per head, so that Q·Kᵀ
+    /// and dO·Vᵀ read their right operand by rows (the unpacked small-product path of GEMM).
+    static func transpose(_ src: UnsafePointer<Float>, rowStride: Int, rows: Int, columns: Int,
+                          into dst: UnsafeMutablePointer<Float>) {
+        var r0 = 0
+        while r0 < rows {
+            var c0 = 0
+            if r0 + 16 <= rows {
+                while c0 + 16 <= columns {
+                    transpose16(src + r0 * rowStride + c0, rowStride, into: dst + c0 * rows + r0, stride: rows)
+                    c0 += 16
+                }
+            }
+            for r in r0..<min(rows, r0 + 16) {
+                for c in c0..<columns { dst[c * rows + r] = src[r * rowStride + c] }
+            }
+            r0 += 16
         }
     }
 
