@@ -131,10 +131,6 @@ public enum Attention {
             let b = task / G, g = task % G
             let kbg = K.base + b * T * kvs + g * D, vbg = V.base + b * T * kvs + g * D
             let dkbg = DK.base + b * T * kvs + g * D, dvbg = DV.base + b * T * kvs + g * D
-            for t in 0..<T {
-                (dkbg + t * kvs).update(repeating: 0, count: D)
-                (dvbg + t * kvs).update(repeating: 0, count: D)
-            }
             let scratch = BufferPool.shared.take(rowBlocks.map { $0.rows.count * $0.columns }.max() ?? 1)
             let dS = scratch.pointer
             let valuesT = BufferPool.shared.take(D * T)
@@ -148,12 +144,15 @@ public enum Attention {
                 let dobh = DO.base + b * T * H * D + h * D
                 let pbh = P.base + (b * H + h) * T * T
                 let dropBH = (dropout != nil) ? PD.map { $0.base + (b * H + h) * T * T } : nil
-                for (rows, columns) in rowBlocks {
+                // The last row block sees every column, so it goes first and, for the group's first
+                // head, writes dK and dV instead of adding to them (no zeroing pass).
+                for (blockIndex, (rows, columns)) in rowBlocks.enumerated().reversed() {
                     let r0 = rows.lowerBound, n = rows.count
+                    let dkvBeta: Float = h == g * s.group && blockIndex == rowBlocks.count - 1 ? 0 : 1
                     let pBlock = pbh + r0 * T, doBlock = dobh + r0 * H * D
                     // dV[0..<columns] += P_blockᵀ dO_block  (P' with dropout)
                     GEMM.sgemm(transA: true, transB: false, m: columns, n: D, k: n, a: dropBH.map { UnsafePointer($0 + r0 * T) } ?? UnsafePointer(pBlock),
-                               lda: T, b: doBlock, ldb: H * D, beta: 1, c: dvbg, ldc: kvs, threads: 1)
+                               lda: T, b: doBlock, ldb: H * D, beta: dkvBeta, c: dvbg, ldc: kvs, threads: 1)
                     // dP = dO_block Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) row by row (ld = columns).
                     GEMM.sgemm(transA: false, transB: false, m: n, n: columns, k: D, a: doBlock, lda: H * D, b: valuesT.pointer,
                                ldb: T, beta: 0, c: dS, ldc: columns, threads: 1)
@@ -172,7 +171,7 @@ public enum Attention {
                     GEMM.sgemm(transA: false, transB: false, m: n, n: D, k: columns, alpha: scale, a: dS, lda: columns,
                                b: kbg, ldb: kvs, beta: 0, c: dqbh + r0 * qs, ldc: qs, threads: 1)
                     GEMM.sgemm(transA: true, transB: false, m: columns, n: D, k: n, alpha: scale, a: dS, lda: columns,
-                               b: qbh + r0 * qs, ldb: qs, beta: 1, c: dkbg, ldc: kvs, threads: 1)
+                               b: qbh + r0 * qs, ldb: qs, beta: dkvBeta, c: dkbg, ldc: kvs, threads: 1)
                 }
             }
         }
@@ -183,19 +182,9 @@ public enum Attention {
     /// and dO·Vᵀ read their right operand by rows (the unpacked small-product path of GEMM).
     static func transpose(_ src: UnsafePointer<Float>, rowStride: Int, rows: Int, columns: Int,
                           into dst: UnsafeMutablePointer<Float>) {
-        var r0 = 0
-        while r0 < rows {
-            var c0 = 0
-            if r0 + 16 <= rows {
-                while c0 + 16 <= columns {
-                    transpose16(src + r0 * rowStride + c0, rowStride, into: dst + c0 * rows + r0, stride: rows)
-                    c0 += 16
-                }
-            }
-            for r in r0..<min(rows, r0 + 16) {
-                for c in c0..<columns { dst[c * rows + r] = src[r * rowStride + c] }
-            }
-            r0 += 16
+        for r in 0..<rows {
+            let row = src + r * rowStride
+            for c in 0..<columns { dst[c * rows + r] = row[c] }
         }
     }
 
