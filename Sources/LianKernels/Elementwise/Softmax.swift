@@ -29,6 +29,66 @@ public enum Softmax {
         if i < n { storePartial(loadPartial(y + i, n - i) * inv, y + i, n - i) }
     }
 
+    /// In place: the softmax of a row's first `visible` values, and zeros in the rest of its
+    /// `width` (a causal attention row). Whole vectors throughout: the last visible vector is
+    /// masked to −inf, whose exp is 0, so its tail comes out as the zeros the row needs.
+    @inline(__always) @inlinable
+    public static func maskedRow(_ row: UnsafeMutablePointer<Float>, visible: Int, width: Int) {
+        let covered = (visible + 15) / 16 * 16
+        guard covered <= width, visible > 0 else {
+            Softmax.row(row, row, visible)
+            if visible < width { (row + visible).update(repeating: 0, count: width - visible) }
+            return
+        }
+        let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        let lastStart = covered - 16
+        let keep = lanes .< SIMD16<Int32>(repeating: Int32(visible - lastStart))
+        var m = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i < lastStart { m = simdMax(m, load16(row + i)); i += 16 }
+        let last = load16(row + lastStart).replacing(with: -.infinity, where: .!keep)
+        m = simdMax(m, last)
+        let shift = SIMD16<Float>(repeating: horizontalMax(m))   // finite: lane 0 of the row is visible
+        var sum = SIMD16<Float>()
+        i = 0
+        while i < lastStart {
+            let e = simdExp(load16(row + i) - shift); store16(e, row + i); sum += e; i += 16
+        }
+        let eLast = simdExp(last - shift)
+        store16(eLast, row + lastStart); sum += eLast
+        let inv = SIMD16<Float>(repeating: 1 / sum.sum())
+        i = 0
+        while i < covered { store16(load16(row + i) * inv, row + i); i += 16 }
+        zeroFill(row + covered, width - covered)
+    }
+
+    /// The backward of `maskedRow`, in place on dy: where y is a masked row (zeros past
+    /// `visible`), dx = y ⊙ (dy − Σ dy⊙y) over whole vectors is already zero past `visible`;
+    /// the rest of `width` is zero-filled.
+    @inline(__always) @inlinable
+    public static func maskedRowBackward(_ y: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>, visible: Int, width: Int) {
+        let covered = (visible + 15) / 16 * 16
+        guard covered <= width else {
+            rowBackward(y, dy, dy, visible)
+            if visible < width { (dy + visible).update(repeating: 0, count: width - visible) }
+            return
+        }
+        var dot = SIMD16<Float>()
+        var i = 0
+        while i < covered { dot = dot.addingProduct(load16(y + i), load16(dy + i)); i += 16 }
+        let d = SIMD16<Float>(repeating: dot.sum())
+        i = 0
+        while i < covered { store16(load16(y + i) * (load16(dy + i) - d), dy + i); i += 16 }
+        zeroFill(dy + covered, width - covered)
+    }
+
+    @inline(__always) @usableFromInline
+    static func zeroFill(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 16 <= n { store16(SIMD16<Float>(), p + i); i += 16 }
+        while i < n { p[i] = 0; i += 1 }
+    }
+
     /// dx = y ⊙ (dy − Σ dy⊙y) for one row; `dx` may alias `dy`.
     @inline(__always) @inlinable
     public static func rowBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,

@@ -12,6 +12,8 @@
 //
 // Each element of C is one sum over k in order, scaled by alpha once at the end.
 
+import LianKernelsC
+
 enum SmallGEMM {
     /// Products up to this many multiply-adds take this path when the caller runs them on one
     /// thread (where it measured faster than packing; see BENCHMARKS.md).
@@ -82,6 +84,11 @@ enum SmallGEMM {
         var c20 = V16(), c21 = V16(), c30 = V16(), c31 = V16()
         var c40 = V16(), c41 = V16(), c50 = V16(), c51 = V16()
         var c60 = V16(), c61 = V16(), c70 = V16(), c71 = V16()
+        // As in MicroKernel8x32: ask for C's lines now, so that the write-back does not stall.
+        for r in 0..<rows {
+            lian_prefetch_for_write(c + r * ldc)
+            lian_prefetch_for_write(c + r * ldc + 16)
+        }
         var ap = base, bp = b
         for _ in 0..<k {
             let b0 = loadV16(bp), b1 = loadV16(bp + 16)

@@ -95,10 +95,7 @@ public enum Attention {
                 GEMM.sgemm(transA: false, transB: false, m: n, n: columns, k: D, alpha: scale,
                            a: qbh + r0 * qs, lda: qs, b: keysT.pointer, ldb: T, beta: 0, c: pBlock, ldc: T, threads: 1)
                 for i in rows {
-                    let row = pbh + i * T
-                    let visible = causal ? i + 1 : T
-                    Softmax.row(row, row, visible)
-                    if visible < T { (row + visible).update(repeating: 0, count: T - visible) }
+                    Softmax.maskedRow(pbh + i * T, visible: causal ? i + 1 : T, width: T)
                 }
                 var used = UnsafePointer(pBlock)
                 if let PD, rng != nil {
@@ -164,8 +161,7 @@ public enum Attention {
                             let dropRow = dropBH + i * T
                             for j in 0..<visible { dsRow[j] = dropRow[j] != 0 ? dsRow[j] / keep : 0 }
                         }
-                        Softmax.rowBackward(pbh + i * T, dsRow, dsRow, visible)
-                        if visible < columns { (dsRow + visible).update(repeating: 0, count: columns - visible) }
+                        Softmax.maskedRowBackward(pbh + i * T, dsRow, visible: visible, width: columns)
                     }
                     // dQ_block = scale · dS K;  dK[0..<columns] += scale · dSᵀ Q_block
                     GEMM.sgemm(transA: false, transB: false, m: n, n: D, k: columns, alpha: scale, a: dS, lda: columns,
