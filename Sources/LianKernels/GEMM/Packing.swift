@@ -8,6 +8,22 @@
 @inline(__always) @usableFromInline
 func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, mc: Int, p0: Int, kc: Int,
            alpha: Float, mr: Int, into dst: UnsafeMutablePointer<Float>) {
+    if transA && mr == 8 && mc % 8 == 0 {
+        // op(A)[i, p] = A[p, i]: walk A a row at a time (mc consecutive floats), dealing each
+        // row's 8-float pieces to the panels, so that A streams in order instead of being read
+        // 32 bytes a row, panel after panel.
+        let panels = mc / 8
+        for p in 0..<kc {
+            let src = a + (p0 + p) * lda + i0
+            var out = dst + p * 8
+            for q in 0..<panels {
+                let v = UnsafeRawPointer(src + q * 8).loadUnaligned(as: SIMD8<Float>.self) * alpha
+                UnsafeMutableRawPointer(out).storeBytes(of: v, as: SIMD8<Float>.self)
+                out += 8 * kc
+            }
+        }
+        return
+    }
     var ir = 0
     while ir < mc {
         let rows = min(mr, mc - ir)
