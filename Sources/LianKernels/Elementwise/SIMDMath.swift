@@ -23,13 +23,14 @@ public func simdExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     // r = v − n·ln2, with ln2 split in two parts so that n·ln2 is exact enough.
     var r = v.addingProduct(n, SIMD16<Float>(repeating: -0.693_359_375))
     r = r.addingProduct(n, SIMD16<Float>(repeating: 2.121_944_4e-4))
+    // Horner's rule in fused multiply-adds (Swift does not contract p * r + c by itself).
     var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
-    p = p * r + 1.398_199_950_7e-3
-    p = p * r + 8.333_451_907_3e-3
-    p = p * r + 4.166_579_589_4e-2
-    p = p * r + 1.666_666_545_9e-1
-    p = p * r + 5.000_000_120_1e-1
-    let er = p * (r * r) + r + 1
+    p = SIMD16(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
+    p = SIMD16(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
+    p = SIMD16(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
+    p = SIMD16(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
+    p = SIMD16(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
+    let er = (r + 1).addingProduct(p, r * r)
     // 2^n: put (n + 127) in the exponent field.
     let nBits = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
     let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: SIMD16<Float>.self)
