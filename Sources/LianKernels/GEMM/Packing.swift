@@ -172,9 +172,11 @@ func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutable
              loadV16(src + 4 * ld), loadV16(src + 5 * ld), loadV16(src + 6 * ld), loadV16(src + 7 * ld),
              loadV16(src + 8 * ld), loadV16(src + 9 * ld), loadV16(src + 10 * ld), loadV16(src + 11 * ld),
              loadV16(src + 12 * ld), loadV16(src + 13 * ld), loadV16(src + 14 * ld), loadV16(src + 15 * ld))
+    // Written lane by lane rather than with SIMD32's evenHalf/oddHalf, which the compiler
+    // sometimes left as calls; this form becomes one two-source permute per vector.
     @inline(__always) func unzip(_ a: V16, _ b: V16) -> (V16, V16) {
-        let both = SIMD32<Float>(lowHalf: a, highHalf: b)
-        return (both.evenHalf, both.oddHalf)
+        (V16(a[0], a[2], a[4], a[6], a[8], a[10], a[12], a[14], b[0], b[2], b[4], b[6], b[8], b[10], b[12], b[14]),
+         V16(a[1], a[3], a[5], a[7], a[9], a[11], a[13], a[15], b[1], b[3], b[5], b[7], b[9], b[11], b[13], b[15]))
     }
     for _ in 0..<4 {
         let (e0, o0) = unzip(v.0, v.1), (e1, o1) = unzip(v.2, v.3), (e2, o2) = unzip(v.4, v.5), (e3, o3) = unzip(v.6, v.7)

@@ -178,9 +178,25 @@ public enum Attention {
     /// and dO·Vᵀ read their right operand by rows (the unpacked small-product path of GEMM).
     static func transpose(_ src: UnsafePointer<Float>, rowStride: Int, rows: Int, columns: Int,
                           into dst: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
+        var r0 = 0
+        while r0 + 16 <= rows && columns % 16 == 0 {
+            transposeStrip16(src + r0 * rowStride, rowStride: rowStride, columns: columns, into: dst + r0, stride: rows)
+            r0 += 16
+        }
+        for r in r0..<rows {
             let row = src + r * rowStride
             for c in 0..<columns { dst[c * rows + r] = row[c] }
+        }
+    }
+
+    /// 16 rows × `columns` (a multiple of 16) transposed in 16×16 register blocks.
+    @inline(never)
+    static func transposeStrip16(_ src: UnsafePointer<Float>, rowStride: Int, columns: Int,
+                                 into dst: UnsafeMutablePointer<Float>, stride: Int) {
+        var c0 = 0
+        while c0 < columns {
+            transpose16(src + c0, rowStride, into: dst + c0 * stride, stride: stride)
+            c0 += 16
         }
     }
 
