@@ -15,6 +15,10 @@ public protocol KernelBackend: Sendable {
 
     func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int)
     func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int)
+    /// y = GELU(x) and its derivative at x, for a backward that only multiplies.
+    func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, derivative: UnsafeMutablePointer<Float>, _ n: Int)
+    /// dx = dy · d, d as `geluForward(_:_:derivative:_:)` saved it.
+    func geluBackward(savedDerivative d: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int)
     func siluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int)
     func siluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int)
 
@@ -70,6 +74,12 @@ extension KernelBackend {
     }
     public func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
         Activations.geluBackward(x, dy, dx, n)
+    }
+    public func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, derivative: UnsafeMutablePointer<Float>, _ n: Int) {
+        Activations.geluForward(x, y, derivative: derivative, n)
+    }
+    public func geluBackward(savedDerivative d: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
+        Activations.geluBackward(savedDerivative: d, dy, dx, n)
     }
     public func siluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         Activations.siluForward(x, y, n)

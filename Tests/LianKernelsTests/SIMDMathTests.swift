@@ -33,3 +33,33 @@ import Testing
         #expect(ok, "tanh: \(worst)")
     }
 }
+
+/// GELU with its derivative saved for the backward: the same outputs, bit for bit, as the
+/// forward alone and as the backward that recomputes the derivative.
+@Suite struct GELUSavedDerivativeTests {
+    @Test func matchesTheSeparateKernels() {
+        let x = (0..<1_000).map { Float(-12 + 24 * Double($0) / 999) } + [0, -0.0, 40, -40, 1e-20]
+        let n = x.count
+        var y = [Float](repeating: 0, count: n), d = y, yPlain = y, dPlain = y, dx = y
+        let ones = [Float](repeating: 1, count: n), dy = randomValues(n, seed: 9)
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in d.withUnsafeMutableBufferPointer { dp in
+                Activations.geluForward(xp.baseAddress!, yp.baseAddress!, derivative: dp.baseAddress!, n)
+            } }
+            yPlain.withUnsafeMutableBufferPointer { Activations.geluForward(xp.baseAddress!, $0.baseAddress!, n) }
+            ones.withUnsafeBufferPointer { op in
+                dPlain.withUnsafeMutableBufferPointer { Activations.geluBackward(xp.baseAddress!, op.baseAddress!, $0.baseAddress!, n) }
+            }
+        }
+        #expect(y == yPlain)
+        #expect(d == dPlain)
+        var dxPlain = dx
+        d.withUnsafeBufferPointer { dp in dy.withUnsafeBufferPointer { gp in
+            dx.withUnsafeMutableBufferPointer { Activations.geluBackward(savedDerivative: dp.baseAddress!, gp.baseAddress!, $0.baseAddress!, n) }
+        } }
+        x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { gp in
+            dxPlain.withUnsafeMutableBufferPointer { Activations.geluBackward(xp.baseAddress!, gp.baseAddress!, $0.baseAddress!, n) }
+        } }
+        #expect(dx == dxPlain)
+    }
+}

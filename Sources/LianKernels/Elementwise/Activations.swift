@@ -62,20 +62,32 @@ func mapGradient<F: VectorGradientMap>(_ f: F.Type, _ x: UnsafePointer<Float>, _
     }
 }
 
+/// u = √(2/π)·(x + 0.044715·x³), computed the same way by every GELU kernel, so that the
+/// forward with and without a saved derivative gives the same bits.
+@inline(__always) @usableFromInline
+func geluInner(_ v: SIMD16<Float>, _ v2: SIMD16<Float>) -> SIMD16<Float> {
+    geluScale * v.addingProduct(geluCubic * v2, v)
+}
+
 @usableFromInline enum GELUForward: VectorMap {
     @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
-        let u = geluScale * v.addingProduct(geluCubic * v * v, v)
-        return v / (1 + simdExp(-2 * u))
+        v / (1 + simdExp(-2 * geluInner(v, v * v)))
     }
 }
 
 @usableFromInline enum GELUBackward: VectorGradientMap {
     @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>, _ g: SIMD16<Float>) -> SIMD16<Float> {
         let v2 = v * v
-        let u = geluScale * v.addingProduct(geluCubic * v2, v)
-        let s = 1 / (1 + simdExp(-2 * u))
+        let s = 1 / (1 + simdExp(-2 * geluInner(v, v2)))
         let du = geluScale * (1 + 3 * geluCubic * v2)
         return g * (s + 2 * v * s * (1 - s) * du)
+    }
+}
+
+/// dx = dy · d for a saved derivative d (passed as the "x" of the map).
+@usableFromInline enum ScaleBySavedDerivative: VectorGradientMap {
+    @inline(__always) @usableFromInline static func apply(_ d: SIMD16<Float>, _ g: SIMD16<Float>) -> SIMD16<Float> {
+        g * d
     }
 }
 
@@ -106,6 +118,39 @@ public enum Activations {
     /// y = GELU(x), n elements.
     public static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         mapUnary(GELUForward.self, x, y, n)
+    }
+
+    /// y = GELU(x) and d = GELU′(x), n elements: the backward is then dy · d, a multiply
+    /// instead of a second exp per element. y is computed as `geluForward` computes it, d as
+    /// `geluBackward` does (shared u and exp).
+    public static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                   derivative: UnsafeMutablePointer<Float>, _ n: Int) {
+        let X = SendablePointer(x), Y = SendablePointer(y), D = SendablePointer(derivative)
+        elementwiseChunks(n) { start, count in
+            let xs = X.base + start, ys = Y.base + start, ds = D.base + start
+            @inline(__always) func both(_ v: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+                let v2 = v * v
+                let e1 = 1 + simdExp(-2 * geluInner(v, v2))
+                let s = 1 / e1
+                let du = geluScale * (1 + 3 * geluCubic * v2)
+                return (v / e1, s + 2 * v * s * (1 - s) * du)
+            }
+            var i = 0
+            while i + 16 <= count {
+                let (y, d) = both(load16(xs + i))
+                store16(y, ys + i); store16(d, ds + i); i += 16
+            }
+            if i < count {
+                let (y, d) = both(loadPartial(xs + i, count - i))
+                storePartial(y, ys + i, count - i); storePartial(d, ds + i, count - i)
+            }
+        }
+    }
+
+    /// dx = dy · d for the derivative saved by `geluForward(_:_:derivative:_:)`.
+    public static func geluBackward(savedDerivative d: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                    _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
+        mapGradient(ScaleBySavedDerivative.self, d, dy, dx, n)
     }
 
     /// dx = dy · GELU′(x), n elements.

@@ -1,14 +1,20 @@
 import LianKernels
 
 extension Tensor {
-    /// GELU in the tanh form GPT-2 uses.
+    /// GELU in the tanh form GPT-2 uses. When recording, the forward also saves GELU′(x) in
+    /// place of x (the same memory), so the backward is one multiply, not a second exp.
     public func gelu() -> Tensor {
         var out = Tensor(uninitializedShape: shape)
-        Kernels.backend.geluForward(pointer, out.mutablePointer, count)
-        let x = detached()
+        guard GradMode.isEnabled && requiresGrad else {
+            Kernels.backend.geluForward(pointer, out.mutablePointer, count)
+            return out
+        }
+        var derivative = Tensor(uninitializedShape: shape)
+        Kernels.backend.geluForward(pointer, out.mutablePointer, derivative: derivative.mutablePointer, count)
+        let d = derivative
         Tensor.record(&out, from: [self]) { g, _ in
-            var dx = Tensor(uninitializedShape: x.shape)
-            Kernels.backend.geluBackward(x.pointer, g.pointer, dx.mutablePointer, x.count)
+            var dx = Tensor(uninitializedShape: d.shape)
+            Kernels.backend.geluBackward(savedDerivative: d.pointer, g.pointer, dx.mutablePointer, d.count)
             return [dx]
         }
         return out
