@@ -45,7 +45,13 @@ func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, mc: Int, p0
             // op(A)[i, p] = A[i, p]: gather one k step from 8 rows into one vector store.
             let s0 = a + (i0 + ir) * lda + p0
             let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda, s6 = s5 + lda, s7 = s6 + lda
-            for p in 0..<kc {
+            // 16 k steps at a time transposed in registers, the rest gathered a step at a time.
+            var start = 0
+            while start + 16 <= kc {
+                transpose8x16(s0 + start, lda, into: panel + start * 8, alpha: alpha)
+                start += 16
+            }
+            for p in start..<kc {
                 let v = SIMD8<Float>(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]) * alpha
                 UnsafeMutableRawPointer(panel + p * 8).storeBytes(of: v, as: SIMD8<Float>.self)
             }
@@ -172,12 +178,7 @@ func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutable
              loadV16(src + 4 * ld), loadV16(src + 5 * ld), loadV16(src + 6 * ld), loadV16(src + 7 * ld),
              loadV16(src + 8 * ld), loadV16(src + 9 * ld), loadV16(src + 10 * ld), loadV16(src + 11 * ld),
              loadV16(src + 12 * ld), loadV16(src + 13 * ld), loadV16(src + 14 * ld), loadV16(src + 15 * ld))
-    // Written lane by lane rather than with SIMD32's evenHalf/oddHalf, which the compiler
-    // sometimes left as calls; this form becomes one two-source permute per vector.
-    @inline(__always) func unzip(_ a: V16, _ b: V16) -> (V16, V16) {
-        (V16(a[0], a[2], a[4], a[6], a[8], a[10], a[12], a[14], b[0], b[2], b[4], b[6], b[8], b[10], b[12], b[14]),
-         V16(a[1], a[3], a[5], a[7], a[9], a[11], a[13], a[15], b[1], b[3], b[5], b[7], b[9], b[11], b[13], b[15]))
-    }
+    let unzip = unzip16
     for _ in 0..<4 {
         let (e0, o0) = unzip(v.0, v.1), (e1, o1) = unzip(v.2, v.3), (e2, o2) = unzip(v.4, v.5), (e3, o3) = unzip(v.6, v.7)
         let (e4, o4) = unzip(v.8, v.9), (e5, o5) = unzip(v.10, v.11), (e6, o6) = unzip(v.12, v.13), (e7, o7) = unzip(v.14, v.15)
@@ -187,6 +188,30 @@ func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutable
     storeV16(v.4, dst + 4 * stride); storeV16(v.5, dst + 5 * stride); storeV16(v.6, dst + 6 * stride); storeV16(v.7, dst + 7 * stride)
     storeV16(v.8, dst + 8 * stride); storeV16(v.9, dst + 9 * stride); storeV16(v.10, dst + 10 * stride); storeV16(v.11, dst + 11 * stride)
     storeV16(v.12, dst + 12 * stride); storeV16(v.13, dst + 13 * stride); storeV16(v.14, dst + 14 * stride); storeV16(v.15, dst + 15 * stride)
+}
+
+/// 8 rows × 16 k steps (row r: 16 floats at src + r·ld) written k-major: dst[p·8 + r], 128
+/// floats, scaled by alpha. Four unzip rounds move the row index below the k index.
+@inline(__always) @usableFromInline
+func transpose8x16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutablePointer<Float>, alpha: Float) {
+    var v = (loadV16(src), loadV16(src + ld), loadV16(src + 2 * ld), loadV16(src + 3 * ld),
+             loadV16(src + 4 * ld), loadV16(src + 5 * ld), loadV16(src + 6 * ld), loadV16(src + 7 * ld))
+    for _ in 0..<4 {
+        let (e0, o0) = unzip16(v.0, v.1), (e1, o1) = unzip16(v.2, v.3), (e2, o2) = unzip16(v.4, v.5), (e3, o3) = unzip16(v.6, v.7)
+        v = (e0, e1, e2, e3, o0, o1, o2, o3)
+    }
+    let scale = V16(repeating: alpha)
+    storeV16(v.0 * scale, dst); storeV16(v.1 * scale, dst + 16); storeV16(v.2 * scale, dst + 32); storeV16(v.3 * scale, dst + 48)
+    storeV16(v.4 * scale, dst + 64); storeV16(v.5 * scale, dst + 80); storeV16(v.6 * scale, dst + 96); storeV16(v.7 * scale, dst + 112)
+}
+
+/// The even lanes of a then b, and the odd lanes of a then b. Written lane by lane rather than
+/// with SIMD32's evenHalf/oddHalf, which the compiler sometimes left as calls; this form becomes
+/// one two-source permute per vector.
+@inline(__always) @usableFromInline
+func unzip16(_ a: V16, _ b: V16) -> (V16, V16) {
+    (V16(a[0], a[2], a[4], a[6], a[8], a[10], a[12], a[14], b[0], b[2], b[4], b[6], b[8], b[10], b[12], b[14]),
+     V16(a[1], a[3], a[5], a[7], a[9], a[11], a[13], a[15], b[1], b[3], b[5], b[7], b[9], b[11], b[13], b[15]))
 }
 
 /// Columns `from..<to` of 16 rows (src + r·ld), each written as one 16-float vector at

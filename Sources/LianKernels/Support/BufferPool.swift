@@ -40,8 +40,8 @@ public final class BufferPool: @unchecked Sendable {
         let size = Self.bucket(max(1, count))
         if size > Self.minimumPooled {
             lock.lock()
-            if var list = free[size], let p = list.popLast() {
-                free[size] = list
+            // Popped in place: copying the list out of the dictionary and back would copy it.
+            if let p = free[size]?.popLast() {
                 cachedBytes -= size * 4
                 lock.unlock()
                 return (p, size)
