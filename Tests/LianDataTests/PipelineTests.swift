@@ -38,6 +38,7 @@ import Testing
         pipeline.cleaner.maximumDuplicateLineFraction = 1   // plays repeat stage directions
         pipeline.cleaner.maximumTopBigramFraction = 1
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lian-prep-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
         let report = try pipeline.run(inputs: [path], tokenizer: tokenizer, outputDirectory: out)
         #expect(report.read.documents == 92)
         #expect(report.exactDuplicateClusters == 7)
@@ -98,6 +99,7 @@ import Testing
 
     @Test func readersNameTheLineOfBadJSON() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-bad-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: url) }
         try Data("{\"text\": \"ok\"}\nnot json\n".utf8).write(to: url)
         do {
             _ = try DocumentReader().documents(in: [url.path])
@@ -136,6 +138,7 @@ import Testing
 @Suite struct BoilerplateTests {
     @Test func repeatedFootersAreRemovedEverywhere() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-bp-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let footer = "Copyright 2024 Example Corp. All rights reserved."
         var lines: [String] = []
@@ -166,6 +169,7 @@ import Testing
     /// token, stops the run before anything is cleaned or written.
     @Test func aTokenizerThatCannotServeStopsTheRunEarly() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-tok-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let input = directory.appendingPathComponent("docs.jsonl")
         try #"{"text": "A document long enough to be kept by the cleaner."}"#.write(to: input, atomically: true, encoding: .utf8)

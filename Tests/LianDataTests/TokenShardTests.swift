@@ -2,12 +2,13 @@ import Foundation
 import LianData
 import Testing
 
-@Suite struct TokenShardTests {
+@Suite final class TokenShardTests {
     let directory: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-shards-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     func write(_ name: String, vocab: Int, documents: [[Int32]]) throws -> URL {
         let url = directory.appendingPathComponent(name)

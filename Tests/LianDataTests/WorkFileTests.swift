@@ -8,6 +8,7 @@ import Testing
     @Test func recordsRoundTripAndTruncationIsAnError() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-work-\(UUID().uuidString).bin")
         defer { try? FileManager.default.removeItem(at: url) }
+        defer { try? FileManager.default.removeItem(at: url) }
         let sources = ["a.jsonl", "b.jsonl"]
         let writer = try WorkFileWriter(url)
         var expected: [(text: String, source: Int, line: Int, signature: [UInt32])] = []

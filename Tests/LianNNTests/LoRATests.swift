@@ -51,6 +51,7 @@ import Testing
         perturbAdapters(model)
         let adapted = withNoGrad { model(Self.ids) }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lian-lora-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
         try PEFTAdapterFolder.save(model, config: config, baseModel: nil, to: folder)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("adapter_config.json"))) as! [String: Any]
         #expect(json["r"] as? Int == 4 && json["fan_in_fan_out"] as? Bool == (which == 0))
@@ -70,6 +71,7 @@ import Testing
         let model = try Llama(Self.llama, seed: 1)
         try model.attachLoRA(LoRAConfig(rank: 4, alpha: 8, targetModules: ["q_proj"]), seed: 1)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lian-lora-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
         try PEFTAdapterFolder.save(model, config: LoRAConfig(rank: 4, alpha: 8, targetModules: ["q_proj"]), baseModel: nil, to: folder)
         var wider = Self.llama
         wider.width = 64; wider.headSize = 16

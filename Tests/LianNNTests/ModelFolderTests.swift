@@ -4,12 +4,13 @@ import LianTensor
 import LianTestSupport
 import Testing
 
-@Suite struct ModelFolderTests {
+@Suite final class ModelFolderTests {
     let directory: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-models-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     static let gpt2 = GPT2Config(vocabSize: 37, contextLength: 16, width: 24, layers: 2, heads: 3)
     static let llama = LlamaConfig(vocabSize: 41, width: 32, mlpSize: 40, layers: 2, heads: 4, kvHeads: 2, contextLength: 16)

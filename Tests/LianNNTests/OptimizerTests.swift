@@ -66,6 +66,7 @@ import Testing
     /// as if uninterrupted.
     @Test func stateRoundTripContinuesBitForBit() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-adam-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
         let grads: [[Float]] = (0..<6).map { randomValues(3, seed: UInt64($0)) }
         func run(interruptAt: Int?) throws -> [Float] {
             let p = parameter([0.1, 0.2, 0.3])

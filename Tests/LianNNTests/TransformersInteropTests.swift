@@ -13,6 +13,7 @@ import Testing
             return
         }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("lian-interop-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
         var untied = ModelFolderTests.gpt2
         untied.tieWordEmbeddings = false
         let models: [any LanguageModel] = [try GPT2(ModelFolderTests.gpt2, seed: 1), try GPT2(untied, seed: 2),

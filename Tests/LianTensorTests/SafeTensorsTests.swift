@@ -3,12 +3,13 @@ import LianTensor
 import LianTestSupport
 import Testing
 
-@Suite struct SafeTensorsTests {
+@Suite final class SafeTensorsTests {
     let directory: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-safetensors-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     @Test func roundTripEveryDType() throws {
         let values: [Float] = [0, 1, -2.5, 3.140625, 65504, -0.000061035156, 1e-8, 0.1]

@@ -79,6 +79,7 @@ import Testing
 
     func expectError(_ json: String, mentioning words: [String]) {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-tok-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
         try? Data(json.utf8).write(to: url)
         do {
             _ = try BPETokenizer(contentsOf: url)

@@ -47,6 +47,7 @@ import Testing
         trainer.count(String(repeating: "北京欢迎你！Beijing welcomes you, 2008 times.\r\n", count: 10))
         let tokenizer = try trainer.train()
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-\(UUID().uuidString)-tokenizer.json")
+        defer { try? FileManager.default.removeItem(at: url) }
         try tokenizer.write(to: url)
         let loaded = try BPETokenizer(contentsOf: url)
         #expect(loaded.preTokenizer == preset)

@@ -38,6 +38,7 @@ import Testing
 
     @Test func onlyAssistantTokensAreTargets() throws {
         let f = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: f.directory) }
         let tokenizer = try BPETokenizer(contentsOf: f.base.appendingPathComponent("tokenizer.json"))
         let template = try ChatTemplate(tokenizer: tokenizer)
         #expect(template.style == .chatML)
@@ -60,6 +61,7 @@ import Testing
 
     @Test func lossAndGradientsComeOnlyFromAssistantTokens() throws {
         let f = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: f.directory) }
         let tuner = try FineTuner(config: Self.config(f, method: .lora, out: "mask", steps: 1))
         let (x, y) = tuner.train.next()
         let shape = [tuner.config.batchSize, tuner.config.context]
@@ -86,6 +88,7 @@ import Testing
 
     @Test(arguments: [FineTuneConfig.Method.lora, .qlora, .full]) func resumingContinuesBitForBit(_ method: FineTuneConfig.Method) throws {
         let f = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: f.directory) }
         let straight = try FineTuner(config: Self.config(f, method: method, out: "a-\(method)", steps: 6))
         try straight.run()
         let first = try FineTuner(config: Self.config(f, method: method, out: "b-\(method)", steps: 6))
@@ -105,6 +108,7 @@ import Testing
 
     @Test func badDataIsRefusedWithItsLine() throws {
         let f = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: f.directory) }
         try #"{"instruction": "a", "output": "b"}\#n{"prompt": "x"}"#.write(to: f.data, atomically: true, encoding: .utf8)
         #expect { try FineTuner(config: Self.config(f, method: .lora, out: "bad", steps: 1)) } throws: {
             ($0 as? TrainingError)?.path.hasSuffix("chat.jsonl:2") == true

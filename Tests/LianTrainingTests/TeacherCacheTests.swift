@@ -9,6 +9,7 @@ import Testing
     /// The distillation loss from the cached top-k equals the loss from the live teacher's top-k.
     @Test func cachedPredictionsGiveTheLiveTeachersLoss() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-kd-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let shardURL = directory.appendingPathComponent("train.bin")
         let writer = try TokenShardWriter(url: shardURL, vocabularySize: 64, eos: 0)

@@ -43,6 +43,7 @@ import Testing
 
     @Test(arguments: [0, 1]) func resumingContinuesBitForBit(_ architecture: Int) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (data, tokenizer) = try Self.prepareData(in: directory)
         let model = Self.architectures[architecture]
@@ -77,6 +78,7 @@ import Testing
 
     @Test func aCheckpointOfAnotherModelIsRefused() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (data, tokenizer) = try Self.prepareData(in: directory)
         let trainer = try Trainer(config: Self.config(data: data, out: directory.appendingPathComponent("a"), steps: 1), tokenizerFile: tokenizer)
@@ -101,6 +103,7 @@ import Testing
 
     @Test func accumulatedMicroBatchesEqualOneBigBatch() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (data, tokenizer) = try Self.prepareData(in: directory)
         // 2 micro-batches of 4 see the same windows as one batch of 8 (the loader draws row by row),
@@ -120,6 +123,7 @@ import Testing
 
     @Test func aDivergingRunStopsWithADiagnosis() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (data, tokenizer) = try Self.prepareData(in: directory)
         var c = Self.config(data: data, out: directory.appendingPathComponent("run"), steps: 40)
@@ -135,6 +139,7 @@ import Testing
 
     @Test func lossSpikesAreScoredAgainstRecentSteps() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (data, tokenizer) = try Self.prepareData(in: directory)
         let trainer = try Trainer(config: Self.config(data: data, out: directory.appendingPathComponent("run"), steps: 1), tokenizerFile: tokenizer)
@@ -149,6 +154,7 @@ import Testing
 
     @Test func lossFallsOnRealText() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (data, tokenizer) = try Self.prepareData(in: directory)
         var config = Self.config(data: data, out: directory.appendingPathComponent("run"), steps: 150)
@@ -169,6 +175,7 @@ import Testing
 
     @Test func configErrorsAreClear() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-run-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
         try Data(#"{"model": {"vocab_size": 10, "n_positions": 8, "n_embd": 8, "n_layer": 1, "n_head": 2}, "data": "d", "out": "o", "learning_rat": 0.1}"#.utf8).write(to: url)
         #expect { try TrainingConfig.load(url) } throws: { ($0 as? TrainingError)?.message.contains("did you mean 'learning_rate'") == true }
         try Data(#"{"model": {"vocab_size": 10, "n_positions": 8, "n_embd": 8, "n_layer": 1, "n_head": 2}, "data": "d", "out": "o", "context": 64}"#.utf8).write(to: url)
@@ -179,6 +186,7 @@ import Testing
 
     @Test func distillationFromACacheResumesBitForBitAndChecksTheTeacher() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-distill-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (data, tokenizer) = try Self.prepareData(in: directory)
         let teacherFolder = directory.appendingPathComponent("teacher")
