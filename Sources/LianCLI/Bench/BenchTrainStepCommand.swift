@@ -29,6 +29,9 @@ struct BenchTrainStepCommand: ParsableCommand {
     @Option(help: "The PyTorch peer script.")
     var torchScript: String = "Scripts/bench/torch_train_step.py"
 
+    @Flag(help: "After the rounds, time Lian's steps kernel by kernel (products by shape) and print where a step goes (with the table, not --json).")
+    var profile = false
+
     struct Measurement: Encodable {
         let implementation: String
         let preset: String
@@ -83,6 +86,30 @@ struct BenchTrainStepCommand: ParsableCommand {
             let ratio = report.rows[0].tokensPerSecond / report.rows[1].tokensPerSecond
             print("\nLian / PyTorch: \(fixed(ratio, 2))× tokens/s, \(fixed(report.rows[0].peakMemoryMB / report.rows[1].peakMemoryMB, 2))× peak memory")
         }
+        if profile { printProfile(lian) }
+    }
+
+    /// Runs `steps` more steps through a timing kernel backend and prints each kernel's share.
+    func printProfile(_ lian: LianTrainStep) {
+        let original = Kernels.backend
+        let profiler = ProfilingBackend(wrapping: original)
+        Kernels.backend = profiler
+        defer { Kernels.backend = original }
+        lian.step()
+        profiler.reset()
+        let start = Stopwatch.now()
+        for _ in 0..<steps { lian.step() }
+        let stepSeconds = (Stopwatch.now() - start) / Double(steps)
+        let entries = profiler.entries()
+        let covered = entries.reduce(0) { $0 + $1.seconds } / Double(steps)
+        var rows = entries.map { e in
+            [e.kernel, fixed(Double(e.calls) / Double(steps), 0), fixed(e.seconds / Double(steps) * 1e3, 2),
+             fixed(100 * e.seconds / Double(steps) / stepSeconds, 1) + "%", e.flops > 0 ? fixed(e.flops / e.seconds / 1e9, 0) : ""]
+        }
+        rows.append(["everything else (optimizer, autograd, copies)", "", fixed((stepSeconds - covered) * 1e3, 2),
+                     fixed(100 * (stepSeconds - covered) / stepSeconds, 1) + "%", ""])
+        print("\nWhere a step goes (\(fixed(stepSeconds * 1e3, 1)) ms, \(steps) steps timed kernel by kernel):\n")
+        for line in tableLines(header: ["kernel", "calls/step", "ms/step", "of step", "GFLOP/s"], rows: rows) { print(line) }
     }
 
     /// Runs the PyTorch peer; nil when python3, torch or the script is missing.
