@@ -171,14 +171,22 @@ func sumPackedColumns(_ packed: UnsafePointer<Float>, kc: Int, nc: Int, nr: Int,
 /// column r of the destination (dst + q·stride holds source column q). Four rounds of "unzip"
 /// (even lanes of a pair of rows, then odd lanes) each rotate the 8-bit element index by one
 /// bit, so four of them swap its row and column halves: one two-source permute per vector per
-/// round instead of a 16-lane gather per output vector.
+/// round instead of a 16-lane gather per output vector. `laneByLane` picks `unzip16` over
+/// SIMD32's evenHalf/oddHalf: the halves compile to exactly one permute each where the compiler
+/// inlines them (B's packing), but in some callers it left them as calls (attention's per-head
+/// transposes), where the lane-by-lane form is the faster one.
 @inline(__always) @usableFromInline
-func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutablePointer<Float>, stride: Int) {
+func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutablePointer<Float>, stride: Int,
+                 laneByLane: Bool = false) {
     var v = (loadV16(src), loadV16(src + ld), loadV16(src + 2 * ld), loadV16(src + 3 * ld),
              loadV16(src + 4 * ld), loadV16(src + 5 * ld), loadV16(src + 6 * ld), loadV16(src + 7 * ld),
              loadV16(src + 8 * ld), loadV16(src + 9 * ld), loadV16(src + 10 * ld), loadV16(src + 11 * ld),
              loadV16(src + 12 * ld), loadV16(src + 13 * ld), loadV16(src + 14 * ld), loadV16(src + 15 * ld))
-    let unzip = unzip16
+    @inline(__always) func unzip(_ a: V16, _ b: V16) -> (V16, V16) {
+        if laneByLane { return unzip16(a, b) }
+        let both = SIMD32<Float>(lowHalf: a, highHalf: b)
+        return (both.evenHalf, both.oddHalf)
+    }
     for _ in 0..<4 {
         let (e0, o0) = unzip(v.0, v.1), (e1, o1) = unzip(v.2, v.3), (e2, o2) = unzip(v.4, v.5), (e3, o3) = unzip(v.6, v.7)
         let (e4, o4) = unzip(v.8, v.9), (e5, o5) = unzip(v.10, v.11), (e6, o6) = unzip(v.12, v.13), (e7, o7) = unzip(v.14, v.15)
@@ -196,8 +204,12 @@ func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutable
 func transpose8x16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutablePointer<Float>, alpha: Float) {
     var v = (loadV16(src), loadV16(src + ld), loadV16(src + 2 * ld), loadV16(src + 3 * ld),
              loadV16(src + 4 * ld), loadV16(src + 5 * ld), loadV16(src + 6 * ld), loadV16(src + 7 * ld))
+    @inline(__always) func unzip(_ a: V16, _ b: V16) -> (V16, V16) {
+        let both = SIMD32<Float>(lowHalf: a, highHalf: b)
+        return (both.evenHalf, both.oddHalf)
+    }
     for _ in 0..<4 {
-        let (e0, o0) = unzip16(v.0, v.1), (e1, o1) = unzip16(v.2, v.3), (e2, o2) = unzip16(v.4, v.5), (e3, o3) = unzip16(v.6, v.7)
+        let (e0, o0) = unzip(v.0, v.1), (e1, o1) = unzip(v.2, v.3), (e2, o2) = unzip(v.4, v.5), (e3, o3) = unzip(v.6, v.7)
         v = (e0, e1, e2, e3, o0, o1, o2, o3)
     }
     let scale = V16(repeating: alpha)

@@ -195,7 +195,7 @@ public enum Attention {
                                  into dst: UnsafeMutablePointer<Float>, stride: Int) {
         var c0 = 0
         while c0 < columns {
-            transpose16(src + c0, rowStride, into: dst + c0 * stride, stride: stride)
+            transpose16(src + c0, rowStride, into: dst + c0 * stride, stride: stride, laneByLane: true)
             c0 += 16
         }
     }
