@@ -90,39 +90,56 @@ func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulat
     static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool,
                     bias: UnsafePointer<Float>?) {
-        var c00 = V16(), c01 = V16(), c10 = V16(), c11 = V16()
-        var c20 = V16(), c21 = V16(), c30 = V16(), c31 = V16()
-        var c40 = V16(), c41 = V16(), c50 = V16(), c51 = V16()
-        var c60 = V16(), c61 = V16(), c70 = V16(), c71 = V16()
-        // The C tile is read and written only after the k loop: ask for its lines now, so that
-        // they arrive while the loop runs instead of stalling the write-back.
-        for r in 0..<rows {
-            lian_prefetch_for_write(c + r * ldc)
-            lian_prefetch_for_write(c + r * ldc + 16)
-        }
-        var ap = a, bp = b
-        for _ in 0..<kc {
-            let b0 = UnsafeRawPointer(bp).load(as: V16.self)
-            let b1 = UnsafeRawPointer(bp + 16).load(as: V16.self)
-            var s = ap[0]; c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
-            s = ap[1]; c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
-            s = ap[2]; c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
-            s = ap[3]; c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
-            s = ap[4]; c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
-            s = ap[5]; c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
-            s = ap[6]; c60 = c60.addingProduct(s, b0); c61 = c61.addingProduct(s, b1)
-            s = ap[7]; c70 = c70.addingProduct(s, b0); c71 = c71.addingProduct(s, b1)
-            ap += 8; bp += 32
-        }
+        // Packed panels: row r of A at a[r + 8p], B's step p at b[32p].
         let left = min(cols, 16), right = max(0, cols - 16)
-        @inline(__always) func row(_ r: Int, _ v0: V16, _ v1: V16) {
-            guard r < rows else { return }
+        multiplyTile8x32(k: kc, a: a, rowOffsets: (1, 2, 3, 4, 5, 6, 7), aStep: 8, b: b, bStep: 32,
+                         c: c, ldc: ldc, rows: rows) { r, v0, v1 in
             let dst = c + r * ldc
             writeRow(v0, dst, cols: left, accumulate: accumulate, bias: bias)
             if right > 0 { writeRow(v1, dst + 16, cols: right, accumulate: accumulate, bias: bias.map { $0 + 16 }) }
         }
-        row(0, c00, c01); row(1, c10, c11); row(2, c20, c21); row(3, c30, c31)
-        row(4, c40, c41); row(5, c50, c51); row(6, c60, c61); row(7, c70, c71)
     }
+}
+
+/// The 8 × 32 register tile (16 vector accumulators), shared by the packed micro-kernel and the
+/// unpacked small-product path (SmallGEMM): asks for C's first `rows` rows, runs k steps of
+/// C += op(A) broadcasts × two vectors of B, and hands each of those rows to `write` (row index,
+/// columns 0..<16, columns 16..<32). Row r of op(A) at step p is a[o_r + p·aStep] with o_0 = 0
+/// and `rowOffsets` = (o_1, …, o_7); B's step p is the 32 floats at b + p·bStep.
+@inline(__always) @usableFromInline
+func multiplyTile8x32(k: Int, a: UnsafePointer<Float>, rowOffsets o: (Int, Int, Int, Int, Int, Int, Int), aStep: Int,
+                      b: UnsafePointer<Float>, bStep: Int, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int,
+                      write: (_ row: Int, _ left: V16, _ right: V16) -> Void) {
+    var c00 = V16(), c01 = V16(), c10 = V16(), c11 = V16()
+    var c20 = V16(), c21 = V16(), c30 = V16(), c31 = V16()
+    var c40 = V16(), c41 = V16(), c50 = V16(), c51 = V16()
+    var c60 = V16(), c61 = V16(), c70 = V16(), c71 = V16()
+    // The C tile is read and written only after the k loop: ask for its lines now, so that they
+    // arrive while the loop runs instead of stalling the write-back.
+    for r in 0..<rows {
+        lian_prefetch_for_write(c + r * ldc)
+        lian_prefetch_for_write(c + r * ldc + 16)
+    }
+    var ap = a, bp = b
+    for _ in 0..<k {
+        let b0 = loadV16(bp), b1 = loadV16(bp + 16)
+        var s = ap[0]; c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
+        s = ap[o.0]; c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
+        s = ap[o.1]; c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
+        s = ap[o.2]; c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
+        s = ap[o.3]; c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
+        s = ap[o.4]; c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
+        s = ap[o.5]; c60 = c60.addingProduct(s, b0); c61 = c61.addingProduct(s, b1)
+        s = ap[o.6]; c70 = c70.addingProduct(s, b0); c71 = c71.addingProduct(s, b1)
+        ap += aStep; bp += bStep
+    }
+    if rows > 0 { write(0, c00, c01) }
+    if rows > 1 { write(1, c10, c11) }
+    if rows > 2 { write(2, c20, c21) }
+    if rows > 3 { write(3, c30, c31) }
+    if rows > 4 { write(4, c40, c41) }
+    if rows > 5 { write(5, c50, c51) }
+    if rows > 6 { write(6, c60, c61) }
+    if rows > 7 { write(7, c70, c71) }
 }
 

@@ -3,7 +3,7 @@
 //
 // For a product as small as one attention block (64×64×32), packing both operands costs about as
 // much as the multiply-adds, and the blocked path ran at half of OpenBLAS's small-matrix speed.
-// Here the register tile (8 rows × 32 columns, as MicroKernel8x32) takes each k step's two
+// Here the 8 × 32 register tile of MicroKernel8x32 (multiplyTile8x32) takes each k step's two
 // vectors straight from row p of B and its 8 broadcasts straight from op(A): A[i, p] (stride lda
 // between the rows) or, for Aᵀ, A[p, i] (8 consecutive floats). Only a last column tile narrower
 // than 32 is copied, zero-padded, so that no load reads past B.
@@ -11,8 +11,6 @@
 //   C[m×n] (ldc), op(A)[m×k]: A[m×k] (lda) or Aᵀ with A[k×m] (lda), B[k×n] (ldb)
 //
 // Each element of C is one sum over k in order, scaled by alpha once at the end.
-
-import LianKernelsC
 
 enum SmallGEMM {
     /// Products up to this many multiply-adds take this path when the caller runs them on one
@@ -80,37 +78,13 @@ enum SmallGEMM {
         let base = transA ? a + i : a + i * lda
         @inline(__always) func offset(_ r: Int) -> Int { (full ? r : min(r, rows - 1)) * rowStep }
         let o1 = offset(1), o2 = offset(2), o3 = offset(3), o4 = offset(4), o5 = offset(5), o6 = offset(6), o7 = offset(7)
-        var c00 = V16(), c01 = V16(), c10 = V16(), c11 = V16()
-        var c20 = V16(), c21 = V16(), c30 = V16(), c31 = V16()
-        var c40 = V16(), c41 = V16(), c50 = V16(), c51 = V16()
-        var c60 = V16(), c61 = V16(), c70 = V16(), c71 = V16()
-        // As in MicroKernel8x32: ask for C's lines now, so that the write-back does not stall.
-        for r in 0..<rows {
-            lian_prefetch_for_write(c + r * ldc)
-            lian_prefetch_for_write(c + r * ldc + 16)
-        }
-        var ap = base, bp = b
-        for _ in 0..<k {
-            let b0 = loadV16(bp), b1 = loadV16(bp + 16)
-            var s = ap[0]; c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
-            s = ap[o1]; c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
-            s = ap[o2]; c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
-            s = ap[o3]; c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
-            s = ap[o4]; c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
-            s = ap[o5]; c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
-            s = ap[o6]; c60 = c60.addingProduct(s, b0); c61 = c61.addingProduct(s, b1)
-            s = ap[o7]; c70 = c70.addingProduct(s, b0); c71 = c71.addingProduct(s, b1)
-            ap += pStep; bp += ldb
-        }
         let left = min(cols, 16), right = max(0, cols - 16)
-        @inline(__always) func row(_ r: Int, _ v0: V16, _ v1: V16) {
-            guard r < rows else { return }
+        multiplyTile8x32(k: k, a: base, rowOffsets: (o1, o2, o3, o4, o5, o6, o7), aStep: pStep, b: b, bStep: ldb,
+                         c: c, ldc: ldc, rows: rows) { r, v0, v1 in
             let dst = c + r * ldc
             writeScaledRow(v0, dst, cols: left, alpha: alpha, beta: beta, bias: bias)
             if right > 0 { writeScaledRow(v1, dst + 16, cols: right, alpha: alpha, beta: beta, bias: bias.map { $0 + 16 }) }
         }
-        row(0, c00, c01); row(1, c10, c11); row(2, c20, c21); row(3, c30, c31)
-        row(4, c40, c41); row(5, c50, c51); row(6, c60, c61); row(7, c70, c71)
     }
 
     /// dst = alpha · v (+ bias) + beta · dst for the first `cols` lanes; beta 0 never reads dst.

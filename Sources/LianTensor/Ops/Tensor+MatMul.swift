@@ -116,11 +116,9 @@ extension Tensor {
                 var t = Tensor(uninitializedShape: sw.shape)
                 if inputMajor {
                     // dW = Xᵀ·dY packs dY: the GEMM sums its columns on the way (the bias gradient).
-                    var sums: Tensor? = wantsBias ? Tensor(uninitializedShape: [outF]) : nil
+                    db = wantsBias ? Tensor(uninitializedShape: [outF]) : nil
                     Kernels.backend.sgemm(transA: true, transB: false, m: inF, n: outF, k: rows, a: sx!.pointer, lda: inF,
-                                          b: g.pointer, ldb: outF, c: t.mutablePointer, ldc: outF,
-                                          columnSums: sums != nil ? sums!.mutablePointer : nil)
-                    db = sums
+                                          b: g.pointer, ldb: outF, c: t.mutablePointer, ldc: outF, columnSums: db?.mutablePointer)
                 } else {
                     Kernels.backend.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: g.pointer, lda: outF,
                                           b: sx!.pointer, ldb: inF, c: t.mutablePointer, ldc: inF)
