@@ -124,6 +124,30 @@ import Testing
         }
     }
 
+    /// A non-transposed A is read in place by the 8×32 kernel when a thread's share of C is at
+    /// most 512 columns wide and packed when wider: both must give the same bits, so that the
+    /// width of a product (or of its split) never changes its values. The first 512 columns of a
+    /// 544-column product (packed) against the 512-column product (in place), over two k-blocks,
+    /// a partial row tile, padded strides, a bias and beta 1.
+    @Test func readingAInPlaceGivesThePackedBits() {
+        let m = 45, k = 400, wide = 544, narrow = 512, lda = k + 3, ldb = wide, ldc = wide
+        let a = randomValues(m * lda, seed: 1), b = randomValues(k * ldb, seed: 2)
+        let c0 = randomValues(m * ldc, seed: 3), bias = randomValues(wide, seed: 4)
+        var packed = c0, inPlace = c0
+        for (n, out) in [(wide, 0), (narrow, 1)] {
+            var c = c0
+            c.withUnsafeMutableBufferPointer { cp in
+                GEMM.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 1,
+                           c: cp.baseAddress!, ldc: ldc, bias: bias, threads: 1, kernel: .rows8cols32)
+            }
+            if out == 0 { packed = c } else { inPlace = c }
+        }
+        for i in 0..<m {
+            let row = i * ldc
+            #expect(Array(packed[row..<row + narrow]) == Array(inPlace[row..<row + narrow]), "row \(i)")
+        }
+    }
+
     @Test func zeroInnerDimensionScalesC() {
         var c: [Float] = [1, 2, 3, 4]
         let a: [Float] = [0], b: [Float] = [0]

@@ -101,6 +101,39 @@ func writeRow(_ v: V16, _ dst: UnsafeMutablePointer<Float>, cols: Int, accumulat
     }
 }
 
+extension MicroKernel8x32 {
+    /// An mc × nc block of C from a packed block of B (NR-column panels, kc × 32 each) and a
+    /// non-transposed A read in place: A[i, p] at a[i·lda + p], so a tile's 8 broadcasts per k step
+    /// come from 8 row streams, each running along k. A last tile of fewer than 8 rows repeats
+    /// its last row (valid memory; the extra rows are not written).
+    @inline(__always)
+    static func runBlockUnpackedA(kc: Int, a: UnsafePointer<Float>, lda: Int, m: Int, b: UnsafePointer<Float>,
+                                  n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                                  bias: UnsafePointer<Float>?) {
+        var jr = 0
+        while jr < n {
+            let cols = min(nr, n - jr)
+            let left = min(cols, 16), right = max(0, cols - 16)
+            let panel = b + jr * kc, tileBias = bias.map { $0 + jr }
+            var i = 0
+            while i < m {
+                let rows = min(mr, m - i), cTile = c + i * ldc + jr
+                let offsets = rows == mr ? (lda, 2 * lda, 3 * lda, 4 * lda, 5 * lda, 6 * lda, 7 * lda)
+                    : (min(1, rows - 1) * lda, min(2, rows - 1) * lda, min(3, rows - 1) * lda, min(4, rows - 1) * lda,
+                       min(5, rows - 1) * lda, min(6, rows - 1) * lda, min(7, rows - 1) * lda)
+                multiplyTile8x32(k: kc, a: a + i * lda, rowOffsets: offsets, aStep: 1, b: panel, bStep: 32,
+                                 c: cTile, ldc: ldc, rows: rows) { r, v0, v1 in
+                    let dst = cTile + r * ldc
+                    writeRow(v0, dst, cols: left, accumulate: accumulate, bias: tileBias)
+                    if right > 0 { writeRow(v1, dst + 16, cols: right, accumulate: accumulate, bias: tileBias.map { $0 + 16 }) }
+                }
+                i += mr
+            }
+            jr += nr
+        }
+    }
+}
+
 /// The 8 × 32 register tile (16 vector accumulators), shared by the packed micro-kernel and the
 /// unpacked small-product path (SmallGEMM): asks for C's first `rows` rows, runs k steps of
 /// C += op(A) broadcasts × two vectors of B, and hands each of those rows to `write` (row index,
