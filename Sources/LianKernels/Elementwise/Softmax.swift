@@ -22,7 +22,7 @@ public enum Softmax {
             let e = simdExp(loadPartial(x + i, n - i, fill: -.infinity) - shift)
             storePartial(e, y + i, n - i); sum += e
         }
-        let total = sum.sum()
+        let total = horizontalSum(sum)
         let inv = SIMD16<Float>(repeating: total > 0 ? 1 / total : 0)
         i = 0
         while i + 16 <= n { store16(load16(y + i) * inv, y + i); i += 16 }
@@ -56,7 +56,7 @@ public enum Softmax {
         }
         let eLast = simdExp(last - shift)
         store16(eLast, row + lastStart); sum += eLast
-        let inv = SIMD16<Float>(repeating: 1 / sum.sum())
+        let inv = SIMD16<Float>(repeating: 1 / horizontalSum(sum))
         i = 0
         while i < covered { store16(load16(row + i) * inv, row + i); i += 16 }
         zeroFill(row + covered, width - covered)
@@ -76,7 +76,7 @@ public enum Softmax {
         var dot = SIMD16<Float>()
         var i = 0
         while i < covered { dot = dot.addingProduct(load16(y + i), load16(dy + i)); i += 16 }
-        let d = SIMD16<Float>(repeating: dot.sum())
+        let d = SIMD16<Float>(repeating: horizontalSum(dot))
         i = 0
         while i < covered { store16(load16(y + i) * (load16(dy + i) - d), dy + i); i += 16 }
         zeroFill(dy + covered, width - covered)
@@ -97,7 +97,7 @@ public enum Softmax {
         var i = 0
         while i + 16 <= n { dot = dot.addingProduct(load16(y + i), load16(dy + i)); i += 16 }
         if i < n { dot = dot.addingProduct(loadPartial(y + i, n - i), loadPartial(dy + i, n - i)) }
-        let d = SIMD16<Float>(repeating: dot.sum())
+        let d = SIMD16<Float>(repeating: horizontalSum(dot))
         i = 0
         while i + 16 <= n { store16(load16(y + i) * (load16(dy + i) - d), dx + i); i += 16 }
         if i < n { storePartial(loadPartial(y + i, n - i) * (loadPartial(dy + i, n - i) - d), dx + i, n - i) }

@@ -66,7 +66,7 @@ public enum CrossEntropy {
         i = 0
         while i + 16 <= n { sum += simdExp(load16(x + i) - vm); i += 16 }
         if i < n { sum += simdExp(loadPartial(x + i, n - i, fill: -.infinity) - vm) }
-        return maxValue + logOf(sum.sum())
+        return maxValue + logOf(horizontalSum(sum))
     }
 
     public static func reference<F: ReferenceScalar>(logits: [F], targets: [Int32], rows: Int, vocab: Int,

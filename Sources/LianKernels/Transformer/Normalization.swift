@@ -125,8 +125,8 @@ public enum Normalization {
                     if w == 16 { store16(dgv, dg + j); store16(dbv, db + j) } else { storePartial(dgv, dg + j, w); storePartial(dbv, db + j, w) }
                     j += 16
                 }
-                let meanG = SIMD16<Float>(repeating: centered ? sumG.sum() / Float(cols) : 0)
-                let meanGN = SIMD16<Float>(repeating: sumGN.sum() / Float(cols))
+                let meanG = SIMD16<Float>(repeating: centered ? horizontalSum(sumG) / Float(cols) : 0)
+                let meanGN = SIMD16<Float>(repeating: horizontalSum(sumGN) / Float(cols))
                 // Pass 2: dx = r·(g − mean g − n·mean(g·n)).
                 j = 0
                 while j < cols {
@@ -155,7 +155,7 @@ public enum Normalization {
         var i = 0
         while i + 16 <= n { s += load16(x + i); i += 16 }
         if i < n { s += loadPartial(x + i, n - i) }
-        return s.sum()
+        return horizontalSum(s)
     }
 
     /// Σ (x − mu)² over a row.
@@ -171,7 +171,7 @@ public enum Normalization {
             for lane in w..<16 { d[lane] = 0 }
             s = s.addingProduct(d, d)
         }
-        return s.sum()
+        return horizontalSum(s)
     }
 
     // MARK: references
