@@ -88,12 +88,16 @@ public func horizontalSum(_ v: SIMD16<Float>) -> Float {
 }
 
 /// The largest lane, by a tree of vector maxima (the standard library's `.max()` is lane by lane).
-@inline(__always) @inlinable
+/// Two vector levels, then scalars; not inlined, because inlined LLVM merged the caller's last
+/// vector maximum into the tree and spent ~80 mask-shuffling instructions on it (a causal
+/// softmax row of one vector: 161 → 135 cycles).
+@inline(never)
 public func horizontalMax(_ v: SIMD16<Float>) -> Float {
-    let a = v.lowHalf.replacing(with: v.highHalf, where: v.lowHalf .< v.highHalf)
-    let b = a.lowHalf.replacing(with: a.highHalf, where: a.lowHalf .< a.highHalf)
-    let c = b.lowHalf.replacing(with: b.highHalf, where: b.lowHalf .< b.highHalf)
-    return Swift.max(c[0], c[1])
+    let a = v.lowHalf, b = v.highHalf
+    let c = a.replacing(with: b, where: a .< b)
+    let d = c.lowHalf, e = c.highHalf
+    let f = d.replacing(with: e, where: d .< e)
+    return Swift.max(Swift.max(f[0], f[1]), Swift.max(f[2], f[3]))
 }
 
 /// Lane-wise maximum as one vector compare-and-blend.
