@@ -124,6 +124,37 @@ import Testing
         }
     }
 
+    /// A weight gradient Aᵀ·B with a long k is summed in two halves of k (GEMMHalvesOfK.swift):
+    /// against the naive product with a bias, beta and padded strides; the same bits on one,
+    /// two and three threads (the halves run in parallel on two, one after the other on one and
+    /// three); column sums that are each half's in-order sum, added.
+    @Test func weightGradientsSummedInHalvesOfK() {
+        for kernel in Self.kernels {
+            for (m, n, k) in [(45, 97, 2049), (128, 64, 2100)] {
+                check(transA: true, transB: false, m: m, n: n, k: k, alpha: 0.5, beta: 1, kernel: kernel, threads: 2, pad: 3, withBias: true)
+                let lda = m + 1, ldb = n + 2, half = (k / 2) / 16 * 16
+                let a = randomValues(k * lda, seed: 7), b = randomValues(k * ldb, seed: 8), bias = randomValues(n, seed: 9)
+                var results: [[Float]] = [], allSums: [[Float]] = []
+                for threads in [1, 2, 3] {
+                    var c = randomValues(m * n, seed: 10), sums = [Float](repeating: .nan, count: n)
+                    c.withUnsafeMutableBufferPointer { cp in sums.withUnsafeMutableBufferPointer { sp in
+                        GEMM.sgemm(transA: true, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 1,
+                                   c: cp.baseAddress!, ldc: n, bias: bias, columnSums: sp.baseAddress!, threads: threads, kernel: kernel)
+                    } }
+                    results.append(c); allSums.append(sums)
+                }
+                #expect(results[0] == results[1] && results[1] == results[2], "m=\(m) n=\(n) k=\(k) \(kernel): thread counts disagree")
+                let expected: [Float] = (0..<n).map { j in
+                    var first: Float = 0, second: Float = 0
+                    for p in 0..<half { first += b[p * ldb + j] }
+                    for p in half..<k { second += b[p * ldb + j] }
+                    return first + second
+                }
+                #expect(allSums.allSatisfy { $0 == expected }, "column sums m=\(m) n=\(n) k=\(k) \(kernel)")
+            }
+        }
+    }
+
     /// A non-transposed A is read in place by the 8×32 kernel when a thread's share of C is at
     /// most 512 columns wide and packed when wider: both must give the same bits, so that the
     /// width of a product (or of its split) never changes its values. The first 512 columns of a

@@ -3,6 +3,8 @@
 //
 //   C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C  (+ bias[n] on every row, when given)
 //   columnSums[n] = Σ_p op(B)[p, j]                        (when asked for)
+//
+// A weight gradient Aᵀ·B with a long k is summed in two halves of k (GEMMHalvesOfK.swift).
 //   op(A) = A (stored m×k, row stride lda) or Aᵀ (stored k×m)
 //   op(B) = B (stored k×n, row stride ldb) or Bᵀ (stored n×k)
 //
@@ -44,7 +46,7 @@ public enum GEMM {
     /// C = alpha · op(A) · op(B) + beta · C, plus `bias` (n values) on every row of C when given:
     /// a linear layer's bias is added as its tiles are written, not in a pass of its own.
     /// `columnSums`, when given, receives the n sums over k of op(B)'s columns (unscaled, added in
-    /// order of k): a linear layer's bias gradient is the column sums of the dY that its weight
+    /// order of k, or in two halves added where the product is: see GEMMHalvesOfK.swift): a linear layer's bias gradient is the column sums of the dY that its weight
     /// gradient Xᵀ·dY packs anyway, so it is summed from the packed panels instead of in a pass
     /// of its own. See the file header for the layout. `threads` defaults to
     /// `Parallelism.threadCount`.
@@ -86,6 +88,16 @@ public enum GEMM {
         var threadCount = threads ?? Parallelism.threadCount
         if m * n * k < parallelThreshold { threadCount = 1 }
         let wide = kernel == .rows8cols32 || (kernel == .automatic && usesWideKernel)
+        if sumsInHalvesOfK(transA: transA, transB: transB, m: m, n: n, k: k) {
+            if wide {
+                sgemmInHalvesOfK(MicroKernel8x32.self, threadCount, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                                 beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums)
+            } else {
+                sgemmInHalvesOfK(MicroKernel6x16.self, threadCount, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                                 beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums)
+            }
+            return
+        }
         if wide {
             split(MicroKernel8x32.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
         } else {
