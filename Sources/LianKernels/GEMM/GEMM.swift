@@ -3,15 +3,15 @@
 //
 //   C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C  (+ bias[n] on every row, when given)
 //   columnSums[n] = Σ_p op(B)[p, j]                        (when asked for)
-//
-// A weight gradient Aᵀ·B with a long k is summed in two halves of k (GEMMHalvesOfK.swift).
 //   op(A) = A (stored m×k, row stride lda) or Aᵀ (stored k×m)
 //   op(B) = B (stored k×n, row stride ldb) or Bᵀ (stored n×k)
 //
 // The blocking follows GotoBLAS/BLIS: B is packed a kc×nc block at a time (kept in L2/L3), A an
-// mc×kc block at a time (kept in L2), and a register-tiled micro-kernel walks MR×NR tiles of C with
-// one NR-wide micro-panel of B resident in L1. Two threads split C by columns when it is wide and
-// by rows when it is tall, each packing its own panels.
+// mc×kc block at a time (kept in L2; in a narrow product, read in place), and a register-tiled
+// micro-kernel walks MR×NR tiles of C with one NR-wide micro-panel of B resident in L1. Two
+// threads split C by columns when it is wide and by rows when it is tall, each packing its own
+// panels. A weight gradient Aᵀ·B with a long k is summed in two halves of k instead
+// (GEMMHalvesOfK.swift).
 
 import Foundation
 
@@ -36,7 +36,7 @@ public enum GEMM {
     public static let usesWideKernel: Bool = CPUFeatures.hasAVX512
 
     /// The widest share of C (columns) for which the 8×32 kernel reads a non-transposed A in
-    /// place instead of packing it: tiny-preset step 3–4% faster (A/B in one process); no change
+    /// place instead of packing it: tiny-preset step 2–6% faster (A/B in one process); no change
     /// beyond the noise on the benchmark's large shapes, which stay packed.
     @usableFromInline static let readAInPlaceMaxColumns = tuning("LIAN_GEMM_INPLACE_A_COLUMNS", 512)
 
@@ -46,9 +46,9 @@ public enum GEMM {
     /// C = alpha · op(A) · op(B) + beta · C, plus `bias` (n values) on every row of C when given:
     /// a linear layer's bias is added as its tiles are written, not in a pass of its own.
     /// `columnSums`, when given, receives the n sums over k of op(B)'s columns (unscaled, added in
-    /// order of k, or in two halves added where the product is: see GEMMHalvesOfK.swift): a linear layer's bias gradient is the column sums of the dY that its weight
-    /// gradient Xᵀ·dY packs anyway, so it is summed from the packed panels instead of in a pass
-    /// of its own. See the file header for the layout. `threads` defaults to
+    /// order of k — by halves where the product is summed by halves, GEMMHalvesOfK.swift): a linear
+    /// layer's bias gradient is the column sums of the dY that its weight gradient Xᵀ·dY packs
+    /// anyway, so it is summed from the packed panels instead of in a pass of its own. See the file header for the layout. `threads` defaults to
     /// `Parallelism.threadCount`.
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -162,8 +162,9 @@ public enum GEMM {
         let mPadded = roundUp(m, mr)
         // A not transposed, in a product this thread's share of which is narrow (n ≤ 512, such as
         // a layer's input gradient dY·W), is read where it lies: packing it would be repaid over
-        // n / NR column panels only, and its rows already run along k (see runUnpackedA).
-        // Same products in the same order, so the same bits as the packed path.
+        // n / NR column panels only, and its rows already run along k (runBlockUnpackedA). Only
+        // for alpha 1 (packing is where alpha is applied). Same products in the same order, so
+        // the same bits as the packed path.
         let readsAInPlace = K.self == MicroKernel8x32.self && !transA && alpha == 1 && n <= readAInPlaceMaxColumns
         let residentA = !readsAInPlace && n > ncMax && mPadded * k <= (1 << 19)
         // Packing buffers come from the pool: a large malloc is an mmap, and its pages would be

@@ -5,16 +5,17 @@
 //   columnSums[n] = Σ_{p<h} B[p, ·] + Σ_{p≥h} B[p, ·]                      (when asked for)
 //
 // A weight gradient has a small C (width × width) and a long k (every token of the batch). Split
-// by columns, each of two threads packed all of Xᵀ and read every token's row of dY, half of
-// which the other core had just written; split by halves of k, each thread packs and reads only
-// its own tokens, and the two partial products are added once (m·n values, small here). The
-// halves are fixed by the shape, not by the thread count, and the partial sums are added in the
-// same order either way, so the result is the same bits on one thread or many.
+// by columns, each of two threads packed all of Xᵀ and read every token's row of dY; split by
+// halves of k, each thread packs and reads only its own half of the tokens, and the two partial
+// products are added once (m·n values, small here). The halves are fixed by the shape, not by
+// the thread count, and the partial sums are added in the same order either way, so the result
+// is the same bits on one thread or many.
 
 extension GEMM {
     /// Products that are summed in two halves of k: Aᵀ·B (a weight gradient) with k of at least
-    /// `minimumK` and a C of at most `maximumOutput` values. Tiny-preset step 2–4% faster
-    /// (in-process A/B); larger outputs measured no better.
+    /// `halvesOfKMinimumK` and a C of at most `halvesOfKMaximumOutput` values. Tiny-preset step
+    /// 1–3% faster (in-process A/B); outputs up to 2M values (small's MLP weight gradients)
+    /// measured 1–4% slower, so they are split by columns as before.
     static let halvesOfKMinimumK = 2048
     static let halvesOfKMaximumOutput = 1 << 18
 
