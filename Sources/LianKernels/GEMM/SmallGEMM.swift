@@ -13,6 +13,19 @@
 // Each element of C is one sum over k in order, scaled by alpha once at the end.
 
 enum SmallGEMM {
+    /// Zeros a causal attention block's products may skip, by whole tiles (row tiles of 8 from
+    /// row i). `offset` is the block's first row in the sequence (r0): row i of the block is
+    /// position r0 + i, which sees positions 0...r0 + i.
+    ///   columnsPastRow: C[i, j] is not needed for j > r0 + i (S = Q·Kᵀ, dP = dO·Vᵀ): column tiles
+    ///                   that start past the row tile's last position are not computed.
+    ///   kPastRow:       op(A)[i, p] = 0 for p > r0 + i (P·V, dS·K): the sum stops there.
+    ///   kBeforeRow:     op(A)[i, p] = A[p, i] = 0 for i > r0 + p (Pᵀ·dO, dSᵀ·Q): the sum starts
+    ///                   at p = i − r0.
+    /// Skipped terms are products with zero, so the sums are the same bits as over all of k.
+    enum CausalSkip {
+        case columnsPastRow(offset: Int), kPastRow(offset: Int), kBeforeRow(offset: Int)
+    }
+
     /// Products up to this many multiply-adds take this path when the caller runs them on one
     /// thread (where it measured faster than packing; see BENCHMARKS.md).
     static let maximumWork = GEMM.tuning("LIAN_SMALL_GEMM", 1 << 20)
@@ -25,7 +38,8 @@ enum SmallGEMM {
 
     static func run(transA: Bool, m: Int, n: Int, k: Int, alpha: Float,
                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?) {
+                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+                    skipping skip: CausalSkip? = nil) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: k * 32 + 16) { edge in
             var j = 0
             while j < n {
@@ -44,20 +58,34 @@ enum SmallGEMM {
                 var i = 0
                 while i < m {
                     let rows = min(8, m - i), cTile = c + i * ldc + j, biasTile = bias.map { $0 + j }
+                    // The k range of this tile: all of it, or what the causal mask leaves.
+                    var kFirst = 0, kEnd = k
+                    switch skip {
+                    case .columnsPastRow(let r0)?:
+                        if j > r0 + i + rows - 1 { i += 8; continue }
+                    case .kPastRow(let r0)?:
+                        kEnd = min(k, r0 + i + rows)
+                    case .kBeforeRow(let r0)?:
+                        kFirst = min(k, max(0, i - r0))
+                    case nil:
+                        break
+                    }
+                    let kTile = kEnd - kFirst
+                    let aTile = transA ? a + kFirst * lda : a + kFirst, bRows = bTile + kFirst * bStride
                     // Literal flags, so that each of the four variants is compiled with its row
                     // offsets known (constants for Aᵀ, multiples of lda for A).
                     switch (transA, rows == 8) {
                     case (true, true):
-                        tile(transA: true, full: true, k: k, a: a, lda: lda, i: i, rows: rows, b: bTile, ldb: bStride,
+                        tile(transA: true, full: true, k: kTile, a: aTile, lda: lda, i: i, rows: rows, b: bRows, ldb: bStride,
                              alpha: alpha, beta: beta, c: cTile, ldc: ldc, cols: cols, bias: biasTile)
                     case (true, false):
-                        tile(transA: true, full: false, k: k, a: a, lda: lda, i: i, rows: rows, b: bTile, ldb: bStride,
+                        tile(transA: true, full: false, k: kTile, a: aTile, lda: lda, i: i, rows: rows, b: bRows, ldb: bStride,
                              alpha: alpha, beta: beta, c: cTile, ldc: ldc, cols: cols, bias: biasTile)
                     case (false, true):
-                        tile(transA: false, full: true, k: k, a: a, lda: lda, i: i, rows: rows, b: bTile, ldb: bStride,
+                        tile(transA: false, full: true, k: kTile, a: aTile, lda: lda, i: i, rows: rows, b: bRows, ldb: bStride,
                              alpha: alpha, beta: beta, c: cTile, ldc: ldc, cols: cols, bias: biasTile)
                     case (false, false):
-                        tile(transA: false, full: false, k: k, a: a, lda: lda, i: i, rows: rows, b: bTile, ldb: bStride,
+                        tile(transA: false, full: false, k: kTile, a: aTile, lda: lda, i: i, rows: rows, b: bRows, ldb: bStride,
                              alpha: alpha, beta: beta, c: cTile, ldc: ldc, cols: cols, bias: biasTile)
                     }
                     i += 8

@@ -92,8 +92,8 @@ public enum Attention {
             for (rows, columns) in rowBlocks {
                 let r0 = rows.lowerBound, n = rows.count
                 let pBlock = pbh + r0 * T
-                GEMM.sgemm(transA: false, transB: false, m: n, n: columns, k: D, alpha: scale,
-                           a: qbh + r0 * qs, lda: qs, b: keysT.pointer, ldb: T, beta: 0, c: pBlock, ldc: T, threads: 1)
+                product(transA: false, m: n, n: columns, k: D, alpha: scale, a: qbh + r0 * qs, lda: qs,
+                        b: keysT.pointer, ldb: T, beta: 0, c: pBlock, ldc: T, skipping: causal ? .columnsPastRow(offset: r0) : nil)
                 for i in rows {
                     Softmax.maskedRow(pbh + i * T, visible: causal ? i + 1 : T, width: T)
                 }
@@ -103,8 +103,8 @@ public enum Attention {
                     for i in 0..<(n * T) { dBlock[i] = rng!.nextUniform() < keep ? pBlock[i] / keep : 0 }
                     used = UnsafePointer(dBlock)
                 }
-                GEMM.sgemm(transA: false, transB: false, m: n, n: D, k: columns, alpha: 1,
-                           a: used, lda: T, b: vbg, ldb: kvs, beta: 0, c: obh + r0 * H * D, ldc: H * D, threads: 1)
+                product(transA: false, m: n, n: D, k: columns, a: used, lda: T, b: vbg, ldb: kvs, beta: 0,
+                        c: obh + r0 * H * D, ldc: H * D, skipping: causal ? .kPastRow(offset: r0) : nil)
             }
         }
     }
@@ -148,11 +148,11 @@ public enum Attention {
                     let dkvBeta: Float = h == g * s.group && blockIndex == rowBlocks.count - 1 ? 0 : 1
                     let pBlock = pbh + r0 * T, doBlock = dobh + r0 * H * D
                     // dV[0..<columns] += P_blockᵀ dO_block  (P' with dropout)
-                    GEMM.sgemm(transA: true, transB: false, m: columns, n: D, k: n, a: dropBH.map { UnsafePointer($0 + r0 * T) } ?? UnsafePointer(pBlock),
-                               lda: T, b: doBlock, ldb: H * D, beta: dkvBeta, c: dvbg, ldc: kvs, threads: 1)
+                    product(transA: true, m: columns, n: D, k: n, a: dropBH.map { UnsafePointer($0 + r0 * T) } ?? UnsafePointer(pBlock),
+                            lda: T, b: doBlock, ldb: H * D, beta: dkvBeta, c: dvbg, ldc: kvs, skipping: causal ? .kBeforeRow(offset: r0) : nil)
                     // dP = dO_block Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) row by row (ld = columns).
-                    GEMM.sgemm(transA: false, transB: false, m: n, n: columns, k: D, a: doBlock, lda: H * D, b: valuesT.pointer,
-                               ldb: T, beta: 0, c: dS, ldc: columns, threads: 1)
+                    product(transA: false, m: n, n: columns, k: D, a: doBlock, lda: H * D, b: valuesT.pointer,
+                            ldb: T, beta: 0, c: dS, ldc: columns, skipping: causal ? .columnsPastRow(offset: r0) : nil)
                     for i in rows {
                         let visible = causal ? i + 1 : T
                         let dsRow = dS + (i - r0) * columns
@@ -164,12 +164,30 @@ public enum Attention {
                         Softmax.maskedRowBackward(pbh + i * T, dsRow, visible: visible, width: columns)
                     }
                     // dQ_block = scale · dS K;  dK[0..<columns] += scale · dSᵀ Q_block
-                    GEMM.sgemm(transA: false, transB: false, m: n, n: D, k: columns, alpha: scale, a: dS, lda: columns,
-                               b: kbg, ldb: kvs, beta: 0, c: dqbh + r0 * qs, ldc: qs, threads: 1)
-                    GEMM.sgemm(transA: true, transB: false, m: columns, n: D, k: n, alpha: scale, a: dS, lda: columns,
-                               b: qbh + r0 * qs, ldb: qs, beta: dkvBeta, c: dkbg, ldc: kvs, threads: 1)
+                    product(transA: false, m: n, n: D, k: columns, alpha: scale, a: dS, lda: columns,
+                            b: kbg, ldb: kvs, beta: 0, c: dqbh + r0 * qs, ldc: qs, skipping: causal ? .kPastRow(offset: r0) : nil)
+                    product(transA: true, m: columns, n: D, k: n, alpha: scale, a: dS, lda: columns,
+                            b: qbh + r0 * qs, ldb: qs, beta: dkvBeta, c: dkbg, ldc: kvs, skipping: causal ? .kBeforeRow(offset: r0) : nil)
                 }
             }
+        }
+    }
+
+    /// One per-head product, C = alpha · op(A) · B + beta · C on this thread. Where the unpacked
+    /// small-product path takes it (as GEMM.sgemm would), the causal mask's zeros are skipped by
+    /// whole tiles (SmallGEMM.CausalSkip: ~17% of the score products' tiles and ~30% of the
+    /// probability products' multiply-adds at T = 128); elsewhere it is GEMM.sgemm. The same
+    /// values either way.
+    @inline(__always)
+    static func product(transA: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                        skipping skip: SmallGEMM.CausalSkip?) {
+        if GEMM.usesWideKernel && SmallGEMM.suits(transB: false, m: m, n: n, k: k, limit: SmallGEMM.maximumWork) {
+            SmallGEMM.run(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                          beta: beta, c: c, ldc: ldc, bias: nil, skipping: skip)
+        } else {
+            GEMM.sgemm(transA: transA, transB: false, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                       beta: beta, c: c, ldc: ldc, threads: 1)
         }
     }
 
