@@ -75,12 +75,20 @@ func geluInner(_ v: SIMD16<Float>, _ v2: SIMD16<Float>) -> SIMD16<Float> {
     }
 }
 
+/// GELU(v) as `GELUForward` computes it, and GELU′(v) = s + 2·v·s·(1 − s)·u′ with
+/// s = 1 / (1 + e^(−2u)), from one exp: what the backward and the recording forward use.
+@inline(__always) @usableFromInline
+func geluWithDerivative(_ v: SIMD16<Float>) -> (value: SIMD16<Float>, derivative: SIMD16<Float>) {
+    let v2 = v * v
+    let e1 = 1 + simdExp(-2 * geluInner(v, v2))
+    let s = 1 / e1
+    let du = geluScale * (1 + 3 * geluCubic * v2)
+    return (v / e1, s + 2 * v * s * (1 - s) * du)
+}
+
 @usableFromInline enum GELUBackward: VectorGradientMap {
     @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>, _ g: SIMD16<Float>) -> SIMD16<Float> {
-        let v2 = v * v
-        let s = 1 / (1 + simdExp(-2 * geluInner(v, v2)))
-        let du = geluScale * (1 + 3 * geluCubic * v2)
-        return g * (s + 2 * v * s * (1 - s) * du)
+        g * geluWithDerivative(v).derivative
     }
 }
 
@@ -122,26 +130,19 @@ public enum Activations {
 
     /// y = GELU(x) and d = GELU′(x), n elements: the backward is then dy · d, a multiply
     /// instead of a second exp per element. y is computed as `geluForward` computes it, d as
-    /// `geluBackward` does (shared u and exp).
+    /// `geluBackward` does (geluWithDerivative).
     public static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                    derivative: UnsafeMutablePointer<Float>, _ n: Int) {
         let X = SendablePointer(x), Y = SendablePointer(y), D = SendablePointer(derivative)
         elementwiseChunks(n) { start, count in
             let xs = X.base + start, ys = Y.base + start, ds = D.base + start
-            @inline(__always) func both(_ v: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
-                let v2 = v * v
-                let e1 = 1 + simdExp(-2 * geluInner(v, v2))
-                let s = 1 / e1
-                let du = geluScale * (1 + 3 * geluCubic * v2)
-                return (v / e1, s + 2 * v * s * (1 - s) * du)
-            }
             var i = 0
             while i + 16 <= count {
-                let (y, d) = both(load16(xs + i))
+                let (y, d) = geluWithDerivative(load16(xs + i))
                 store16(y, ys + i); store16(d, ds + i); i += 16
             }
             if i < count {
-                let (y, d) = both(loadPartial(xs + i, count - i))
+                let (y, d) = geluWithDerivative(loadPartial(xs + i, count - i))
                 storePartial(y, ys + i, count - i); storePartial(d, ds + i, count - i)
             }
         }

@@ -79,8 +79,7 @@ public enum GEMM {
         // Small products skip packing (see SmallGEMM.swift). The size limit depends only on the
         // call (a caller that asks for one thread may pass larger products), so a given call
         // always takes the same path and gives the same bits.
-        if columnSums == nil && kernel == .automatic && usesWideKernel
-            && SmallGEMM.suits(transB: transB, m: m, n: n, k: k, limit: threads == 1 ? SmallGEMM.maximumWork : parallelThreshold) {
+        if columnSums == nil && takesSmallPath(transB: transB, m: m, n: n, k: k, threads: threads, kernel: kernel) {
             SmallGEMM.run(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                           beta: beta, c: c, ldc: ldc, bias: bias)
             return
@@ -103,6 +102,15 @@ public enum GEMM {
         } else {
             split(MicroKernel6x16.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
         }
+    }
+
+    /// Whether a product without column sums skips packing (SmallGEMM): the 8×32 kernel's machine,
+    /// the automatic kernel, B not transposed, and at most SmallGEMM.maximumWork multiply-adds for
+    /// a caller that asks for one thread, else at most `parallelThreshold`.
+    @inline(__always)
+    static func takesSmallPath(transB: Bool, m: Int, n: Int, k: Int, threads: Int?, kernel: MicroKernelShape) -> Bool {
+        kernel == .automatic && usesWideKernel
+            && SmallGEMM.suits(transB: transB, m: m, n: n, k: k, limit: threads == 1 ? SmallGEMM.maximumWork : parallelThreshold)
     }
 
     /// Divides C among threads: by columns when it is at least as wide as tall, by rows otherwise,

@@ -183,9 +183,7 @@ func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutable
              loadV16(src + 8 * ld), loadV16(src + 9 * ld), loadV16(src + 10 * ld), loadV16(src + 11 * ld),
              loadV16(src + 12 * ld), loadV16(src + 13 * ld), loadV16(src + 14 * ld), loadV16(src + 15 * ld))
     @inline(__always) func unzip(_ a: V16, _ b: V16) -> (V16, V16) {
-        if laneByLane { return unzip16(a, b) }
-        let both = SIMD32<Float>(lowHalf: a, highHalf: b)
-        return (both.evenHalf, both.oddHalf)
+        laneByLane ? unzip16(a, b) : unzipHalves(a, b)
     }
     for _ in 0..<4 {
         let (e0, o0) = unzip(v.0, v.1), (e1, o1) = unzip(v.2, v.3), (e2, o2) = unzip(v.4, v.5), (e3, o3) = unzip(v.6, v.7)
@@ -204,12 +202,9 @@ func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutable
 func transpose8x16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutablePointer<Float>, alpha: Float) {
     var v = (loadV16(src), loadV16(src + ld), loadV16(src + 2 * ld), loadV16(src + 3 * ld),
              loadV16(src + 4 * ld), loadV16(src + 5 * ld), loadV16(src + 6 * ld), loadV16(src + 7 * ld))
-    @inline(__always) func unzip(_ a: V16, _ b: V16) -> (V16, V16) {
-        let both = SIMD32<Float>(lowHalf: a, highHalf: b)
-        return (both.evenHalf, both.oddHalf)
-    }
     for _ in 0..<4 {
-        let (e0, o0) = unzip(v.0, v.1), (e1, o1) = unzip(v.2, v.3), (e2, o2) = unzip(v.4, v.5), (e3, o3) = unzip(v.6, v.7)
+        let (e0, o0) = unzipHalves(v.0, v.1), (e1, o1) = unzipHalves(v.2, v.3)
+        let (e2, o2) = unzipHalves(v.4, v.5), (e3, o3) = unzipHalves(v.6, v.7)
         v = (e0, e1, e2, e3, o0, o1, o2, o3)
     }
     let scale = V16(repeating: alpha)
@@ -217,7 +212,15 @@ func transpose8x16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutab
     storeV16(v.4 * scale, dst + 64); storeV16(v.5 * scale, dst + 80); storeV16(v.6 * scale, dst + 96); storeV16(v.7 * scale, dst + 112)
 }
 
-/// The even lanes of a then b, and the odd lanes of a then b. Written lane by lane rather than
+/// The even lanes of a then b, and the odd lanes of a then b, through SIMD32's halves: one
+/// permute each where the compiler inlines them.
+@inline(__always) @usableFromInline
+func unzipHalves(_ a: V16, _ b: V16) -> (V16, V16) {
+    let both = SIMD32<Float>(lowHalf: a, highHalf: b)
+    return (both.evenHalf, both.oddHalf)
+}
+
+/// The same as `unzipHalves`, written lane by lane rather than
 /// with SIMD32's evenHalf/oddHalf, which the compiler sometimes left as calls; this form becomes
 /// one two-source permute per vector.
 @inline(__always) @usableFromInline

@@ -182,7 +182,7 @@ public enum Attention {
     static func product(transA: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                         b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                         skipping skip: SmallGEMM.CausalSkip?) {
-        if GEMM.usesWideKernel && SmallGEMM.suits(transB: false, m: m, n: n, k: k, limit: SmallGEMM.maximumWork) {
+        if GEMM.takesSmallPath(transB: false, m: m, n: n, k: k, threads: 1, kernel: .automatic) {
             SmallGEMM.run(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                           beta: beta, c: c, ldc: ldc, bias: nil, skipping: skip)
         } else {
