@@ -44,8 +44,9 @@ extension LanguageModel {
     }
 
     /// Mean cross-entropy of the next-token predictions against `targets` (−100 ignored); a
-    /// training pass when `dropout` is given. The head and the loss run fused, in chunks of rows,
-    /// so the [B, T, V] logits never exist whole (see `Tensor.linearCrossEntropy`).
+    /// training pass when `dropout` is given. The head and the loss run fused: the [B, T, V]
+    /// logits are kept for the backward pass up to 64 MiB and beyond that exist only a chunk of
+    /// rows at a time (see `Tensor.linearCrossEntropy`).
     public func loss(_ ids: IndexTensor, targets: IndexTensor, dropout: DropoutSource? = nil) -> Tensor {
         let f = features(ids, collectHiddenStates: false, dropout: dropout)
         return Tensor.linearCrossEntropy(hidden: f.final, weight: f.head, targets: targets)
