@@ -155,6 +155,42 @@ import Testing
         }
     }
 
+    /// A tall product split by rows has its row blocks claimed by the threads as they go
+    /// (GEMMClaimedRows.swift): against the naive product, and the same bits — C and the column
+    /// sums — on one, two and three threads, in every transposition case, over several k-blocks
+    /// (whose sums a row block must add in order) and two column blocks, with a bias, alpha,
+    /// beta 1 and padded strides; n ≤ 512 with alpha 1 also takes the in-place A of the 8×32
+    /// kernel.
+    @Test func rowBlocksClaimedByThreads() {
+        for kernel in [GEMM.MicroKernelShape.rows6cols16, .rows8cols32] {
+            for (m, n, k) in [(521, 40, 800), (515, 1060, 12)] {
+                for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                    check(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, beta: 0, kernel: kernel, threads: 2)
+                    do {
+                        let alpha: Float = tb ? 0.5 : 1
+                        let lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1
+                        let a = randomValues((ta ? k : m) * lda, seed: 11), b = randomValues((tb ? n : k) * ldb, seed: 12)
+                        let bias = randomValues(n, seed: 13)
+                        var results: [[Float]] = [], allSums: [[Float]] = []
+                        for threads in [1, 2, 3] {
+                            var c = randomValues(m * ldc, seed: 14), sums = [Float](repeating: .nan, count: n)
+                            c.withUnsafeMutableBufferPointer { cp in sums.withUnsafeMutableBufferPointer { sp in
+                                GEMM.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                                           beta: 1, c: cp.baseAddress!, ldc: ldc, bias: bias, columnSums: sp.baseAddress!,
+                                           threads: threads, kernel: kernel)
+                            } }
+                            results.append(c); allSums.append(sums)
+                        }
+                        let name = "\(ta ? "T" : "N")\(tb ? "T" : "N") m=\(m) n=\(n) k=\(k) α=\(alpha) \(kernel)"
+                        #expect(results[0] == results[1] && results[1] == results[2], "\(name): thread counts disagree")
+                        #expect(allSums[0] == allSums[1] && allSums[1] == allSums[2] && !allSums[0].contains { $0.isNaN },
+                                "\(name): column sums disagree")
+                    }
+                }
+            }
+        }
+    }
+
     /// A non-transposed A is read in place by the 8×32 kernel when a thread's share of C is at
     /// most 512 columns wide and packed when wider: both must give the same bits, so that the
     /// width of a product (or of its split) never changes its values. The first 512 columns of a

@@ -10,8 +10,8 @@
 // mc×kc block at a time (kept in L2; in a narrow product, read in place), and a register-tiled
 // micro-kernel walks MR×NR tiles of C with one NR-wide micro-panel of B resident in L1. Two
 // threads split C by columns when it is wide and by rows when it is tall, each packing its own
-// panels. A weight gradient Aᵀ·B with a long k is summed in two halves of k instead
-// (GEMMHalvesOfK.swift).
+// panels; a tall C's row blocks are claimed by whichever thread is free (GEMMClaimedRows.swift).
+// A weight gradient Aᵀ·B with a long k is summed in two halves of k instead (GEMMHalvesOfK.swift).
 
 import Foundation
 
@@ -115,7 +115,9 @@ public enum GEMM {
 
     /// Divides C among threads: by columns when it is at least as wide as tall, by rows otherwise,
     /// in whole micro-tiles. Split by columns, each thread sums its own columns of op(B); split by
-    /// rows, every thread packs all of op(B) and the first one sums it.
+    /// rows, every thread packs all of op(B) and the first one sums it. A C of at least
+    /// `claimedRowBlocksMinimum` row blocks split by rows is shared out block by block instead
+    /// (splitByClaimedRows).
     @inline(__always)
     static func split<K: GEMMMicroKernel>(
         _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
@@ -130,6 +132,10 @@ public enum GEMM {
         let parts = max(1, min(threads, units))
         if parts == 1 {
             blocked(K.self, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
+            return
+        }
+        if !byColumns && m >= claimedRowBlocksMinimum * mc {
+            splitByClaimedRows(K.self, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
             return
         }
         let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
@@ -218,37 +224,48 @@ public enum GEMM {
                 var i0 = 0
                 while i0 < m {
                     let mcCur = min(mcMax, m - i0)
-                    if readsAInPlace {
-                        MicroKernel8x32.runBlockUnpackedA(kc: kcCur, a: a + i0 * lda + p0, lda: lda, m: mcCur, b: packedB,
-                                                          n: ncCur, c: c + i0 * ldc + j0, ldc: ldc, accumulate: accumulate,
-                                                          bias: blockBias.map { $0 + j0 })
-                        i0 += mcCur
-                        continue
-                    }
-                    let aBlock = residentA ? packedA + p0 * mPadded + i0 * kcCur : packedA
-                    if !residentA {
-                        packA(transA: transA, a: a, lda: lda, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
-                              alpha: alpha, mr: mr, into: packedA)
-                    }
-                    var jr = 0
-                    while jr < ncCur {
-                        let cols = min(nr, ncCur - jr)
-                        let bPanel = UnsafePointer(packedB + jr * kcCur)
-                        var ir = 0
-                        while ir < mcCur {
-                            K.run(kc: kcCur, a: UnsafePointer(aBlock + ir * kcCur), b: bPanel,
-                                  c: c + (i0 + ir) * ldc + j0 + jr, ldc: ldc,
-                                  rows: min(mr, mcCur - ir), cols: cols, accumulate: accumulate,
-                                  bias: blockBias.map { $0 + j0 + jr })
-                            ir += mr
-                        }
-                        jr += nr
-                    }
+                    multiplyRowBlock(K.self, transA: transA, a: a, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
+                                     nc: ncCur, readsAInPlace: readsAInPlace,
+                                     aBlock: residentA ? packedA + p0 * mPadded + i0 * kcCur : packedA, packsA: !residentA,
+                                     packedB: packedB, c: c + j0, ldc: ldc, accumulate: accumulate, bias: blockBias.map { $0 + j0 })
                     i0 += mcCur
                 }
                 p0 += kcCur
             }
             j0 += ncCur
+        }
+    }
+
+    /// Rows i0..<i0+mc of C (nc columns from `c`) against a packed kc × nc block of B (k steps
+    /// p0..<p0+kc): the block's rows of op(A) are packed into `aBlock` (when `packsA`; else they
+    /// are there already) or read in place, and the micro-kernel runs over its tiles. `bias`
+    /// (nc values, or nil) is added as the tiles are written.
+    @inline(__always)
+    static func multiplyRowBlock<K: GEMMMicroKernel>(
+        _ kernel: K.Type, transA: Bool, a: UnsafePointer<Float>, lda: Int, alpha: Float, i0: Int, mc: Int, p0: Int, kc: Int,
+        nc: Int, readsAInPlace: Bool, aBlock: UnsafeMutablePointer<Float>, packsA: Bool, packedB: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?
+    ) {
+        if readsAInPlace {
+            MicroKernel8x32.runBlockUnpackedA(kc: kc, a: a + i0 * lda + p0, lda: lda, m: mc, b: packedB,
+                                              n: nc, c: c + i0 * ldc, ldc: ldc, accumulate: accumulate, bias: bias)
+            return
+        }
+        let mr = K.mr, nr = K.nr
+        if packsA {
+            packA(transA: transA, a: a, lda: lda, i0: i0, mc: mc, p0: p0, kc: kc, alpha: alpha, mr: mr, into: aBlock)
+        }
+        var jr = 0
+        while jr < nc {
+            let cols = min(nr, nc - jr)
+            let bPanel = packedB + jr * kc
+            var ir = 0
+            while ir < mc {
+                K.run(kc: kc, a: UnsafePointer(aBlock + ir * kc), b: bPanel, c: c + (i0 + ir) * ldc + jr, ldc: ldc,
+                      rows: min(mr, mc - ir), cols: cols, accumulate: accumulate, bias: bias.map { $0 + jr })
+                ir += mr
+            }
+            jr += nr
         }
     }
 

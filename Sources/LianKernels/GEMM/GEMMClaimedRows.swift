@@ -1,0 +1,101 @@
+// A product split by rows whose row blocks the threads claim as they go, instead of a fixed half
+// each.
+//
+//   for each block of B (nc columns × kc steps, in order):   every thread packs it for itself
+//       claim row blocks (mc rows) from the block's counter: C[rows, cols] (+)= op(A)[rows, ks] · B block
+//
+// With a fixed half each, a thread that starts late or that the machine stops for a while (on a
+// shared host, many times a step) leaves the other one waiting at the end of the product;
+// claimed blocks go to whichever thread is running. In the small preset's step the calling
+// thread waited ~30 ms a step at the end of products split by rows, and ~3 ms with claiming.
+// Every thread packed all of op(B) before too, so claiming costs no extra packing. A row block's k-blocks must still be added in order:
+// a thread that claims block i of k-block p waits until k-block p − 1 of block i is written (it
+// was claimed before, so it is being written or done). Each tile of C is the same sum of the
+// same products in the same order whichever thread computes it, so the result is the same bits
+// as one thread's.
+
+import LianKernelsC
+import Synchronization
+
+extension GEMM {
+    /// Row blocks (mc rows) from which claiming starts to pay: a product of fewer stays split in
+    /// fixed parts.
+    static let claimedRowBlocksMinimum = 8
+
+    /// See the file header: C = alpha · op(A) · op(B) + beta · C split over `threads` threads by
+    /// row blocks claimed from counters. `columnSums` are summed by the calling thread.
+    @inline(__always)
+    static func splitByClaimedRows<K: GEMMMicroKernel>(
+        _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
+        _ columnSums: UnsafeMutablePointer<Float>?
+    ) {
+        let mr = K.mr, nr = K.nr
+        let kcMax = min(kc, k)
+        let mcMax = min((mc / mr) * mr, roundUp(m, mr))
+        let ncMax = min((nc / nr) * nr, roundUp(n, nr))
+        let rowBlocks = (m + mcMax - 1) / mcMax
+        let kBlocks = (k + kcMax - 1) / kcMax, columnBlocks = (n + ncMax - 1) / ncMax
+        let phases = columnBlocks * kBlocks
+        // claims[phase]: the next row block of that (column block, k-block) to hand out;
+        // written[i]: how many phases of row block i are in C.
+        let claims = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: phases)
+        let written = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: rowBlocks)
+        for i in 0..<phases { (claims + i).initialize(to: Atomic(0)) }
+        for i in 0..<rowBlocks { (written + i).initialize(to: Atomic(0)) }
+        defer {
+            claims.deinitialize(count: phases); claims.deallocate()
+            written.deinitialize(count: rowBlocks); written.deallocate()
+        }
+        if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
+        let readsAInPlace = K.self == MicroKernel8x32.self && !transA && alpha == 1 && n <= readAInPlaceMaxColumns
+        let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
+        let biasPointer = bias.map { SendablePointer($0) }, sums = columnSums.map { SendablePointer($0) }
+        nonisolated(unsafe) let Claims = claims, Written = written
+        parallelFor(threads) { t in
+            let bufferA = BufferPool.shared.take(readsAInPlace ? 1 : mcMax * kcMax)
+            let bufferB = BufferPool.shared.take(ncMax * kcMax)
+            let packedA = bufferA.pointer, packedB = bufferB.pointer
+            defer {
+                BufferPool.shared.give(packedA, capacity: bufferA.capacity)
+                BufferPool.shared.give(packedB, capacity: bufferB.capacity)
+            }
+            var phase = 0
+            var j0 = 0
+            while j0 < n {
+                let ncCur = min(ncMax, n - j0)
+                var p0 = 0
+                while p0 < k {
+                    let kcCur = min(kcMax, k - p0)
+                    // A thread that starts late may find a block's rows all claimed already.
+                    if t != 0 && Claims[phase].load(ordering: .relaxed) >= rowBlocks {
+                        phase += 1; p0 += kcCur
+                        continue
+                    }
+                    packB(transB: transB, b: B.base, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
+                    if t == 0, let sums {
+                        sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: sums.base + j0, first: p0 == 0)
+                    }
+                    let accumulate = p0 > 0 || beta != 0
+                    let blockBias = p0 == 0 ? biasPointer.map { UnsafePointer($0.base + j0) } : nil
+                    while true {
+                        let i = Claims[phase].add(1, ordering: .relaxed).oldValue
+                        if i >= rowBlocks { break }
+                        // Row block i's earlier phases were all claimed before this one; wait
+                        // for them to be written (rarely long: one block's work at most).
+                        while Written[i].load(ordering: .acquiring) < phase { lian_spin_pause() }
+                        let i0 = i * mcMax, mcCur = min(mcMax, m - i0)
+                        multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
+                                         kc: kcCur, nc: ncCur, readsAInPlace: readsAInPlace, aBlock: packedA, packsA: true,
+                                         packedB: packedB, c: C.base + j0, ldc: ldc, accumulate: accumulate, bias: blockBias)
+                        Written[i].store(phase + 1, ordering: .releasing)
+                    }
+                    phase += 1
+                    p0 += kcCur
+                }
+                j0 += ncCur
+            }
+        }
+    }
+}
