@@ -156,14 +156,14 @@ import Testing
     }
 
     /// A tall product split by rows has its row blocks claimed by the threads as they go
-    /// (GEMMClaimedRows.swift): against the naive product, and the same bits — C and the column
-    /// sums — on one, two and three threads, in every transposition case, over several k-blocks
-    /// (whose sums a row block must add in order) and two column blocks, with a bias, alpha,
-    /// beta 1 and padded strides; n ≤ 512 with alpha 1 also takes the in-place A of the 8×32
-    /// kernel.
-    @Test func rowBlocksClaimedByThreads() {
+    /// (GEMMClaimedRows.swift), and a short, wide one its column chunks (GEMMClaimedColumns.swift):
+    /// against the naive product, and the same bits — C and the column sums — on one, two and
+    /// three threads, in every transposition case, over several k-blocks (whose sums a row block
+    /// must add in order) and two column blocks, with a bias, alpha, beta 1 and padded strides;
+    /// n ≤ 512 with alpha 1 also takes the in-place A of the 8×32 kernel.
+    @Test func blocksClaimedByThreads() {
         for kernel in [GEMM.MicroKernelShape.rows6cols16, .rows8cols32] {
-            for (m, n, k) in [(521, 40, 800), (515, 1060, 12)] {
+            for (m, n, k) in [(521, 40, 800), (515, 1060, 12), (20, 1100, 400), (37, 2100, 30)] {
                 for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
                     check(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, beta: 0, kernel: kernel, threads: 2)
                     do {

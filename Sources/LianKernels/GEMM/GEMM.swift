@@ -10,7 +10,8 @@
 // mc×kc block at a time (kept in L2; in a narrow product, read in place), and a register-tiled
 // micro-kernel walks MR×NR tiles of C with one NR-wide micro-panel of B resident in L1. Two
 // threads split C by columns when it is wide and by rows when it is tall, each packing its own
-// panels; a tall C's row blocks are claimed by whichever thread is free (GEMMClaimedRows.swift).
+// panels; a tall C's row blocks, and a short op(A)'s column chunks, are claimed by whichever
+// thread is free (GEMMClaimedRows.swift, GEMMClaimedColumns.swift).
 // A weight gradient Aᵀ·B with a long k is summed in two halves of k instead (GEMMHalvesOfK.swift).
 
 import Foundation
@@ -117,7 +118,8 @@ public enum GEMM {
     /// in whole micro-tiles. Split by columns, each thread sums its own columns of op(B); split by
     /// rows, every thread packs all of op(B) and the first one sums it. A C of at least
     /// `claimedRowBlocksMinimum` row blocks split by rows is shared out block by block instead
-    /// (splitByClaimedRows).
+    /// (splitByClaimedRows), and one split by columns whose op(A) is short, chunk by chunk
+    /// (splitByClaimedColumns).
     @inline(__always)
     static func split<K: GEMMMicroKernel>(
         _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
@@ -132,6 +134,10 @@ public enum GEMM {
         let parts = max(1, min(threads, units))
         if parts == 1 {
             blocked(K.self, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
+            return
+        }
+        if byColumns && claimsColumns(m: m, k: k, mr: K.mr) {
+            splitByClaimedColumns(K.self, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
             return
         }
         if !byColumns && m >= claimedRowBlocksMinimum * mc {

@@ -1,0 +1,98 @@
+// A short, wide product split by columns whose column chunks the threads claim as they go, with
+// all of op(A) packed once per thread.
+//
+//   every thread: pack all of op(A) (kc × mr panels, k-block by k-block; small: it stays in L2)
+//   claim a chunk of columns: for each k-block: pack that block of op(B); C[:, chunk] (+)= op(A)[:, ks] · B block
+//
+// Split by columns in fixed halves, a thread that starts late or that the machine stops for a
+// while leaves the other waiting at the end (see GEMMClaimedRows.swift). Each thread packed all
+// of a short op(A) once before too, so claiming costs no extra packing. GPT-2 124M's products
+// (256 tokens a step) alone: 3–14% faster on a busy machine; its step 4% (in-process A/B). A
+// larger op(A) would be read back from L3 for every chunk (measured 2–10% slower for the small
+// preset's weight gradients, whose op(A) is 3 MiB), so those stay split in halves. Each tile of
+// C is the same sum of the same products in the same order whichever thread computes it: the
+// same bits as one thread's.
+
+import Synchronization
+
+extension GEMM {
+    /// The most floats of packed op(A) (1 MiB, half of L2) for which a product split by columns
+    /// claims its column chunks.
+    static let claimedColumnsMaximumA = 1 << 18
+
+    /// Whether a product split by columns claims chunks of columns (see the file header).
+    @inline(__always)
+    static func claimsColumns(m: Int, k: Int, mr: Int) -> Bool {
+        roundUp(m, mr) * k <= claimedColumnsMaximumA
+    }
+
+    /// See the file header: C = alpha · op(A) · op(B) + beta · C split over `threads` threads by
+    /// chunks of columns (about four per thread, at most nc each) claimed from a counter;
+    /// `columnSums` are summed by whichever thread claims the columns.
+    @inline(__always)
+    static func splitByClaimedColumns<K: GEMMMicroKernel>(
+        _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
+        _ columnSums: UnsafeMutablePointer<Float>?
+    ) {
+        let mr = K.mr, nr = K.nr
+        let kcMax = min(kc, k)
+        let mcMax = min((mc / mr) * mr, roundUp(m, mr))
+        let mPadded = roundUp(m, mr)
+        let chunk = min((nc / nr) * nr, max(nr, roundUp((n + 4 * threads - 1) / (4 * threads), nr)))
+        let chunks = (n + chunk - 1) / chunk
+        if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
+        let claims = Atomic<Int>(0)
+        let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
+        let biasPointer = bias.map { SendablePointer($0) }, sums = columnSums.map { SendablePointer($0) }
+        parallelFor(threads) { _ in
+            // A thread that starts late may find every chunk claimed already.
+            if claims.load(ordering: .relaxed) >= chunks { return }
+            let bufferA = BufferPool.shared.take(mPadded * k)
+            let bufferB = BufferPool.shared.take(chunk * kcMax)
+            let packedA = bufferA.pointer, packedB = bufferB.pointer
+            defer {
+                BufferPool.shared.give(packedA, capacity: bufferA.capacity)
+                BufferPool.shared.give(packedB, capacity: bufferB.capacity)
+            }
+            // Block (p0, i0) of the packed op(A) starts at p0·mPadded + i0·kc.
+            var p0 = 0
+            while p0 < k {
+                let kcCur = min(kcMax, k - p0)
+                var i0 = 0
+                while i0 < m {
+                    let mcCur = min(mcMax, m - i0)
+                    packA(transA: transA, a: A.base, lda: lda, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
+                          alpha: alpha, mr: mr, into: packedA + p0 * mPadded + i0 * kcCur)
+                    i0 += mcCur
+                }
+                p0 += kcCur
+            }
+            while true {
+                let j = claims.add(1, ordering: .relaxed).oldValue
+                if j >= chunks { return }
+                let j0 = j * chunk, ncCur = min(chunk, n - j0)
+                var p0 = 0
+                while p0 < k {
+                    let kcCur = min(kcMax, k - p0)
+                    packB(transB: transB, b: B.base, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
+                    if let sums {
+                        sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: sums.base + j0, first: p0 == 0)
+                    }
+                    let blockBias = p0 == 0 ? biasPointer.map { UnsafePointer($0.base + j0) } : nil
+                    var i0 = 0
+                    while i0 < m {
+                        let mcCur = min(mcMax, m - i0)
+                        multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
+                                         kc: kcCur, nc: ncCur, readsAInPlace: false, aBlock: packedA + p0 * mPadded + i0 * kcCur,
+                                         packsA: false, packedB: packedB, c: C.base + j0, ldc: ldc,
+                                         accumulate: p0 > 0 || beta != 0, bias: blockBias)
+                        i0 += mcCur
+                    }
+                    p0 += kcCur
+                }
+            }
+        }
+    }
+}
