@@ -48,7 +48,8 @@ extension Tensor {
         let kept: TensorStorage? = keepsAll ? buffer : nil
         record(&out, from: [hidden, weight]) { g, needs in
             var dh = needs[0] ? Tensor(uninitializedShape: hiddenShape) : nil
-            var dw = needs[1] ? Tensor.zeros([vocab, c]) : nil
+            // The first chunk's product writes dW (beta 0); with no rows there is none.
+            var dw = needs[1] ? (rows > 0 ? Tensor(uninitializedShape: [vocab, c]) : Tensor.zeros([vocab, c])) : nil
             let d = kept ?? TensorStorage(count: chunk * vocab)
             targets.values.withUnsafeBufferPointer { tp in
                 for start in stride(from: 0, to: rows, by: chunk) {
@@ -68,7 +69,7 @@ extension Tensor {
                     }
                     if dw != nil {
                         Kernels.backend.sgemm(transA: true, transB: false, m: vocab, n: c, k: n, a: dChunk, lda: vocab,
-                                              b: h.pointer + start * c, ldb: c, beta: 1, c: dw!.mutablePointer, ldc: c)
+                                              b: h.pointer + start * c, ldb: c, beta: start == 0 ? 0 : 1, c: dw!.mutablePointer, ldc: c)
                     }
                 }
             }
