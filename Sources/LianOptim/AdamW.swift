@@ -20,7 +20,7 @@ public final class AdamW: Optimizer {
         self.decays = decays
     }
 
-    public func step(_ parameters: [(path: String, parameter: Parameter)], learningRate: Double) {
+    public func step(_ parameters: [(path: String, parameter: Parameter)], learningRate: Double, gradientScale: Float) {
         stepCount += 1
         // The moments are taken out of the table (so that they are uniquely referenced and update
         // in place), then the updates run: parameters too small for the kernel to split go to the
@@ -31,7 +31,8 @@ public final class AdamW: Optimizer {
             guard let grad = p.grad else { continue }
             let state = moments.removeValue(forKey: path) ?? (Tensor.zeros(p.shape), Tensor.zeros(p.shape))
             let scalars = AdamWScalars(learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
-                                       weightDecay: decays(path, p) ? weightDecay : 0, step: stepCount)
+                                       weightDecay: decays(path, p) ? weightDecay : 0, step: stepCount,
+                                       gradientScale: gradientScale)
             updates.append(Update(path: path, parameter: p, grad: grad, m: state.m, v: state.v, scalars: scalars))
         }
         let small = updates.indices.filter { updates[$0].grad.count < OptimizerKernels.parallelThreshold }

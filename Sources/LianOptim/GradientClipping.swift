@@ -15,10 +15,18 @@ public func clipGradientNorm(_ parameters: [(path: String, parameter: Parameter)
 /// read twice.
 @discardableResult
 public func clipGradientNorm(_ parameters: [(path: String, parameter: Parameter)], maxNorm: Float, norm: Float) -> Float {
-    guard norm.isFinite else { return norm }
-    let factor = min(1, Float(Double(maxNorm) / (Double(norm) + 1e-6)))
+    let factor = clippingFactor(maxNorm: maxNorm, norm: norm)
     if factor < 1 { for (_, p) in parameters { p.value.scaleGrad(by: factor) } }
     return norm
+}
+
+/// The factor `clipGradientNorm` scales the gradients by for a global norm `norm`:
+/// maxNorm / (norm + 1e-6), capped at 1; 1 for a non-finite norm. A training loop passes it to
+/// `Optimizer.step(_:learningRate:gradientScale:)` instead of scaling the gradients in a pass of
+/// their own (the same values).
+public func clippingFactor(maxNorm: Float, norm: Float) -> Float {
+    guard norm.isFinite else { return 1 }
+    return min(1, Float(Double(maxNorm) / (Double(norm) + 1e-6)))
 }
 
 /// The global L2 norm of all gradients (each tensor's sum of squares in Double).

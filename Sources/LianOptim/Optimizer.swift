@@ -7,8 +7,10 @@ import LianTensor
 public protocol Optimizer: AnyObject {
     /// Steps taken so far.
     var stepCount: Int { get }
-    /// Updates every parameter that has a gradient.
-    func step(_ parameters: [(path: String, parameter: Parameter)], learningRate: Double)
+    /// Updates every parameter that has a gradient, read as gradient · `gradientScale` (gradient
+    /// clipping's factor, `clippingFactor`: the same values as scaling the gradients first, without
+    /// a pass over them; the stored gradients are left as they are).
+    func step(_ parameters: [(path: String, parameter: Parameter)], learningRate: Double, gradientScale: Float)
     /// The state as safetensors (tensors keyed `KIND.PATH`, settings and step count in metadata).
     func stateWriter() -> SafeTensorsWriter
     /// Restores the state written by `stateWriter`, checking it against `parameters`.
@@ -16,6 +18,11 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
+    /// Updates every parameter that has a gradient.
+    public func step(_ parameters: [(path: String, parameter: Parameter)], learningRate: Double) {
+        step(parameters, learningRate: learningRate, gradientScale: 1)
+    }
+
     public func saveState(to url: URL) throws { try stateWriter().write(to: url) }
 
     public func loadState(from url: URL, parameters: [(path: String, parameter: Parameter)]) throws {

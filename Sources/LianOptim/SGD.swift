@@ -14,7 +14,7 @@ public final class SGD: Optimizer {
         self.momentum = momentum; self.weightDecay = weightDecay; self.nesterov = nesterov
     }
 
-    public func step(_ parameters: [(path: String, parameter: Parameter)], learningRate: Double) {
+    public func step(_ parameters: [(path: String, parameter: Parameter)], learningRate: Double, gradientScale: Float) {
         stepCount += 1
         for (path, p) in parameters {
             guard let grad = p.grad else { continue }
@@ -25,7 +25,8 @@ public final class SGD: Optimizer {
                     buffer.withUnsafeMutableBufferPointer { bb in
                         OptimizerKernels.sgd(pb.baseAddress!, gb.baseAddress!, momentum != 0 ? bb.baseAddress! : nil, pb.count,
                                              learningRate: Float(learningRate), momentum: momentum,
-                                             weightDecay: weightDecay, nesterov: nesterov, firstStep: first)
+                                             weightDecay: weightDecay, nesterov: nesterov, firstStep: first,
+                                             gradientScale: gradientScale)
                     }
                 }
             }

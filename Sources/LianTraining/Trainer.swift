@@ -196,8 +196,8 @@ public final class Trainer {
             }
         } else {
             consecutiveSkips = 0
-            clipGradientNorm(parameters, maxNorm: config.gradientClip, norm: norm)
-            optimizer.step(parameters, learningRate: Double(learningRate))
+            optimizer.step(parameters, learningRate: Double(learningRate),
+                           gradientScale: clippingFactor(maxNorm: config.gradientClip, norm: norm))
         }
         model.zeroGrad()
         step += 1

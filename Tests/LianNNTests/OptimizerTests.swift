@@ -51,6 +51,34 @@ import Testing
         #expect(abs(a.grad!.scalars[0] - 0.6) < 1e-6)
     }
 
+    /// Reading the gradients with clipping's factor inside the update gives the same bits as
+    /// scaling them first (clipGradientNorm, then the step), for AdamW and SGD, clipped and not.
+    @Test func clippingFactorInsideTheUpdateEqualsScalingFirst() {
+        for maxNorm: Float in [0.3, 100] {
+            for makeOptimizer in [{ AdamW(weightDecay: 0.1) as Optimizer }, { SGD(momentum: 0.9, weightDecay: 0.01) as Optimizer }] {
+                let grads: [[Float]] = (0..<3).map { randomValues(37, seed: UInt64(10 + $0)) }
+                var results: [[Float]] = []
+                for fused in [false, true] {
+                    let p = parameter(randomValues(37, seed: 5))
+                    let optimizer = makeOptimizer()
+                    for g in grads {
+                        p.value.grad = Tensor(shape: [37], values: g)
+                        let norm = gradientNorm([("w", p)])
+                        if fused {
+                            optimizer.step([("w", p)], learningRate: 0.05, gradientScale: clippingFactor(maxNorm: maxNorm, norm: norm))
+                        } else {
+                            clipGradientNorm([("w", p)], maxNorm: maxNorm, norm: norm)
+                            optimizer.step([("w", p)], learningRate: 0.05)
+                        }
+                    }
+                    results.append(p.value.scalars)
+                }
+                #expect(results[0] == results[1], "\(type(of: makeOptimizer())) max norm \(maxNorm)")
+            }
+        }
+        #expect(clippingFactor(maxNorm: 1, norm: .nan) == 1 && clippingFactor(maxNorm: 1, norm: 0.5) == 1)
+    }
+
     @Test func schedules() {
         #expect(LearningRateSchedule.constant(0.5).rate(at: 100) == 0.5)
         let cosine = LearningRateSchedule.warmupCosine(peak: 1, warmup: 10, total: 110, floor: 0.1)

@@ -161,8 +161,7 @@ final class LianTrainStep {
         let loss = model.loss(ids, targets: targets)
         lastLoss = loss.item
         loss.backward()
-        clipGradientNorm(parameters, maxNorm: 1)
-        optimizer.step(parameters, learningRate: 1e-4)
+        optimizer.step(parameters, learningRate: 1e-4, gradientScale: clippingFactor(maxNorm: 1, norm: gradientNorm(parameters)))
     }
 
     /// Two warm-up steps, then `steps` timed ones.

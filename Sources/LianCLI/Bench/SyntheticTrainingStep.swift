@@ -26,8 +26,7 @@ final class SyntheticTrainingStep {
         let parameters = model.trainableParameters
         model.zeroGrad()
         model.loss(ids, targets: targets).backward()
-        clipGradientNorm(parameters, maxNorm: 1)
-        optimizer.step(parameters, learningRate: 1e-4)
+        optimizer.step(parameters, learningRate: 1e-4, gradientScale: clippingFactor(maxNorm: 1, norm: gradientNorm(parameters)))
     }
 
     /// Two warm-up steps, then the best of `runs` timed steps (the least disturbed).

@@ -1,6 +1,9 @@
 // Parameter updates, elementwise over one tensor, in the order of operations PyTorch's
 // single-tensor (CPU) implementations use, so that one step agrees to the last bits.
 //
+// Both read the gradient as g·s, where s is gradient clipping's factor (1 when not clipping):
+// the product PyTorch's clip_grad_norm_ writes into g before the step, without a pass of its own.
+//
 // AdamW (decoupled weight decay):
 //   p ← p·(1 − lr·λ)
 //   m ← m + (1 − β1)·(g − m)                 (torch.lerp)
@@ -17,9 +20,13 @@ public struct AdamWScalars: Sendable {
     public var negativeStepSize: Float
     /// √(1 − β2ᵗ)
     public var biasCorrection2Sqrt: Float
+    /// The factor the gradient is read with (gradient clipping's; 1 when not clipping).
+    public var gradientScale: Float = 1
 
     /// Scalars for step `t` (1-based), computed in Double as Python computes them.
-    public init(learningRate lr: Double, beta1: Double, beta2: Double, eps: Double, weightDecay: Double, step t: Int) {
+    public init(learningRate lr: Double, beta1: Double, beta2: Double, eps: Double, weightDecay: Double, step t: Int,
+                gradientScale: Float = 1) {
+        self.gradientScale = gradientScale
         decayFactor = Float(1 - lr * weightDecay)
         self.beta1 = Float(beta1); self.beta2 = Float(beta2); self.eps = Float(eps)
         negativeStepSize = Float(-(lr / (1 - pow(beta1, Double(t)))))
@@ -49,7 +56,7 @@ public enum OptimizerKernels {
             while i < end {
                 let w = min(16, end - i)
                 var pv = w == 16 ? load16(P.base + i) : loadPartial(P.base + i, w)
-                let gv = w == 16 ? load16(G.base + i) : loadPartial(G.base + i, w)
+                let gv = (w == 16 ? load16(G.base + i) : loadPartial(G.base + i, w)) * s.gradientScale
                 var mv = w == 16 ? load16(M.base + i) : loadPartial(M.base + i, w)
                 var vv = w == 16 ? load16(V.base + i) : loadPartial(V.base + i, w)
                 pv *= s.decayFactor
@@ -70,9 +77,9 @@ public enum OptimizerKernels {
     /// One SGD update of n elements, in place on p and (when momentum ≠ 0) the buffer b.
     public static func sgd(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ b: UnsafeMutablePointer<Float>?,
                            _ n: Int, learningRate lr: Float, momentum mu: Float, weightDecay wd: Float, nesterov: Bool,
-                           firstStep: Bool) {
+                           firstStep: Bool, gradientScale: Float = 1) {
         for i in 0..<n {
-            var d = g[i]
+            var d = g[i] * gradientScale
             if wd != 0 { d += wd * p[i] }
             if let b, mu != 0 {
                 b[i] = firstStep ? d : mu * b[i] + d

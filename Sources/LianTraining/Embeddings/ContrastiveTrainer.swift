@@ -66,8 +66,7 @@ public final class ContrastiveTrainer {
         encoder.model.zeroGrad()
         let l = loss(batch)
         l.backward()
-        clipGradientNorm(parameters, maxNorm: 1)
-        optimizer.step(parameters, learningRate: learningRate)
+        optimizer.step(parameters, learningRate: learningRate, gradientScale: clippingFactor(maxNorm: 1, norm: gradientNorm(parameters)))
         encoder.model.zeroGrad()
         return l.item
     }
