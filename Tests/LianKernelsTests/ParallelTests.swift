@@ -1,3 +1,4 @@
+import Foundation
 import LianKernels
 import Synchronization
 import Testing
@@ -22,6 +23,30 @@ import Testing
                 let counts = Counts(count)
                 parallelFor(count) { i in counts.values[i] += 1 }
                 #expect((0..<count).allSatisfy { counts.values[$0] == 1 }, "count \(count)")
+            }
+        }
+    }
+
+    /// The calling thread's wait at the end of a region is counted (Parallelism.waitedSeconds):
+    /// iterations off the caller take 20 ms, the caller's none, so a region whose second
+    /// iteration ran on another thread adds at least ~20 ms. (Where the caller ran both, or other
+    /// tests' regions ran beside this one, it may add nothing: such a region is not counted.)
+    @Test func callersWaitIsCounted() {
+        guard Parallelism.threadCount > 1 else { return }
+        let caller = pthread_self()
+        for _ in 0..<5 {
+            let offCaller = Atomic<Int>(0)
+            let before = Parallelism.waitedSeconds
+            parallelFor(2) { _ in
+                if pthread_equal(pthread_self(), caller) == 0 {
+                    offCaller.add(1, ordering: .relaxed)
+                    usleep(20_000)
+                }
+            }
+            let waited = Parallelism.waitedSeconds - before
+            if offCaller.load(ordering: .relaxed) > 0 {
+                #expect(waited >= 0.015, "waited \(waited) s")
+                return
             }
         }
     }

@@ -97,9 +97,10 @@ struct BenchTrainStepCommand: ParsableCommand {
         defer { Kernels.backend = original }
         lian.step()
         profiler.reset()
-        let start = Stopwatch.now()
+        let start = Stopwatch.now(), waitedBefore = Parallelism.waitedSeconds
         for _ in 0..<steps { lian.step() }
         let stepSeconds = (Stopwatch.now() - start) / Double(steps)
+        let waited = (Parallelism.waitedSeconds - waitedBefore) / Double(steps)
         let entries = profiler.entries()
         let covered = entries.reduce(0) { $0 + $1.seconds } / Double(steps)
         var rows = entries.map { e in
@@ -110,6 +111,9 @@ struct BenchTrainStepCommand: ParsableCommand {
                      fixed(100 * (stepSeconds - covered) / stepSeconds, 1) + "%", ""])
         print("\nWhere a step goes (\(fixed(stepSeconds * 1e3, 1)) ms, \(steps) steps timed kernel by kernel):\n")
         for line in tableLines(header: ["kernel", "calls/step", "ms/step", "of step", "GFLOP/s"], rows: rows) { print(line) }
+        // Inside the kernels' times above: a thread whose share is done waits for the other.
+        print("\nThe calling thread waited for the other \(fixed(waited * 1e3, 1)) ms a step (\(fixed(100 * waited / stepSeconds, 1))%) "
+              + "at the ends of parallel regions (uneven shares, or a thread the machine stopped or started late).")
     }
 
     /// Runs the PyTorch peer; nil when python3, torch or the script is missing.

@@ -15,6 +15,13 @@ public enum Parallelism {
         get { _threadCount }
         set { _threadCount = max(1, newValue) }
     }
+
+    /// Seconds, since the process started, that threads which opened a parallel region spent at
+    /// its end waiting for the other threads: work split unevenly, or a thread that the machine
+    /// stopped or started late. Read it before and after a piece of work.
+    public static var waitedSeconds: Double {
+        Double(WorkerPool.shared.waitedNanoseconds.load(ordering: .relaxed)) / 1e9
+    }
 }
 
 /// Runs `body(i)` for `i` in `0..<count`, spread over up to `Parallelism.threadCount` threads.

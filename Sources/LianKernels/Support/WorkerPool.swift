@@ -25,6 +25,10 @@ final class WorkerPool: @unchecked Sendable {
         init(count: Int, body: UnsafePointer<(Int) -> Void>) { self.count = count; self.body = body }
     }
 
+    /// Nanoseconds the calling threads of parallel regions have spent, once their own share was
+    /// done, waiting for the other threads to finish theirs (`Parallelism.waitedSeconds`).
+    let waitedNanoseconds = Atomic<UInt64>(0)
+
     private let generation = Atomic<Int>(0)
     private let started = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
@@ -64,7 +68,12 @@ final class WorkerPool: @unchecked Sendable {
                 ThreadRole.insideRegion = true
                 Self.work(region)
                 ThreadRole.insideRegion = false
-                while region.finished.load(ordering: .acquiring) < count { lian_spin_pause() }
+                if region.finished.load(ordering: .acquiring) < count {
+                    // The caller's share is done and another thread's is not: time the wait.
+                    let waitStart = DispatchTime.now().uptimeNanoseconds
+                    while region.finished.load(ordering: .acquiring) < count { lian_spin_pause() }
+                    waitedNanoseconds.add(DispatchTime.now().uptimeNanoseconds - waitStart, ordering: .relaxed)
+                }
                 currentLock.lock(); current = nil; currentLock.unlock()
             }
         }
