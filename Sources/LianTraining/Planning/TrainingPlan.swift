@@ -1,5 +1,6 @@
 import Foundation
 import LianNN
+import LianTensor
 
 /// What a training or fine-tuning step will cost before it runs: parameters, FLOPs, memory by
 /// kind, and time from a measured matrix-multiply speed (`lian plan`).
@@ -113,10 +114,11 @@ public struct TrainingPlan: Codable, Sendable {
         let heads: Double
         switch config { case .gpt2(let g): heads = Double(g.heads); case .llama(let l): heads = Double(l.heads) }
         attentionProbabilities = layers * tokens * heads * t * 4            // B·H·T×T, stored whole
-        // The head and the loss run fused in chunks of ≤ 4 M logits (kept only when one chunk holds
-        // them all): the [B·T, V] logits never exist whole.
-        let singleChunk = tokens * vocabulary <= Double(1 << 22)
-        let logits = min(tokens * vocabulary, Double(1 << 22)) * 4
+        // The head and the loss run fused (Tensor.linearCrossEntropy): the [B·T, V] logits are kept
+        // for the backward pass when they fit Tensor.keptLogitsLimit, and otherwise exist a chunk
+        // of ≤ 4 M at a time, recomputed in the backward pass.
+        let singleChunk = tokens * vocabulary <= Double(Tensor.keptLogitsLimit)
+        let logits = (singleChunk ? tokens * vocabulary : min(tokens * vocabulary, Double(1 << 22))) * 4
         activations = layers * tokens * perToken * 4 + attentionProbabilities + (singleChunk ? logits : 0) + tokens * 2 * c * 4
         // Backward: the recomputed chunk of logits (turned into its gradient in place) when there
         // are several, and the residual stream's gradient with a layer's input and output
