@@ -8,11 +8,11 @@
 // shared host, many times a step) leaves the other one waiting at the end of the product;
 // claimed blocks go to whichever thread is running. In the small preset's step the calling
 // thread waited ~30 ms a step at the end of products split by rows, and ~3 ms with claiming.
-// Every thread packed all of op(B) before too, so claiming costs no extra packing. A row block's k-blocks must still be added in order:
-// a thread that claims block i of k-block p waits until k-block p − 1 of block i is written (it
-// was claimed before, so it is being written or done). Each tile of C is the same sum of the
-// same products in the same order whichever thread computes it, so the result is the same bits
-// as one thread's.
+// Every thread packed all of op(B) before too, so claiming costs no extra packing. A row block's
+// k-blocks must still be added in order: a thread that claims block i of k-block p waits until
+// k-block p − 1 of block i is written (it was claimed before, so it is being written or done).
+// Each tile of C is the same sum of the same products in the same order whichever thread
+// computes it, so the result is the same bits as one thread's.
 
 import LianKernelsC
 import Synchronization
@@ -23,7 +23,8 @@ extension GEMM {
     static let claimedRowBlocksMinimum = 8
 
     /// See the file header: C = alpha · op(A) · op(B) + beta · C split over `threads` threads by
-    /// row blocks claimed from counters. `columnSums` are summed by the calling thread.
+    /// row blocks claimed from counters. `columnSums` are summed by whichever thread runs part 0
+    /// (it packs every block of op(B); a later part skips the blocks whose rows are all claimed).
     @inline(__always)
     static func splitByClaimedRows<K: GEMMMicroKernel>(
         _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
