@@ -6,14 +6,14 @@ extension Tensor {
     public static let keptLogitsLimit = 1 << 24
 
     /// Mean cross-entropy of the logits `hidden · Wᵀ` against `targets` (−100 ignored), in chunks
-    /// of rows of at most ~4 M logits. While gradients are recorded, the logits are kept for the
-    /// backward pass (which turns them into their gradient in place) when all of them fit in
-    /// `keepingLogitsUpTo` floats; beyond it only one chunk is ever held, and the backward pass recomputes
-    /// each chunk's logits (one more head product). For a 50,257-token vocabulary and long
-    /// batches the logits are the largest activation of a small model's training step, twice
-    /// (logits and their gradient); for a batch that fits the limit, the recomputation would cost
-    /// a third more head products (~10% of GPT-2 124M's step at 256 tokens) to save a few tens
-    /// of megabytes.
+    /// of rows of at most ~4 M logits (at least 256 rows when kept). While gradients are recorded,
+    /// the logits are kept for the backward pass (which turns them into their gradient in place)
+    /// when all of them fit in `keepingLogitsUpTo` floats; beyond it only one chunk is ever held,
+    /// and the backward pass recomputes each chunk's logits (one more head product). For a
+    /// 50,257-token vocabulary and long batches the logits are the largest activation of a small
+    /// model's training step, twice (logits and their gradient); for a batch that fits the limit,
+    /// the recomputation would cost a third more head products (~10% of GPT-2 124M's step at 256
+    /// tokens) to save a few tens of megabytes.
     ///
     /// hidden [..., C], weight [V, C] (the output head, or the tied embedding).
     ///   forward:  per chunk, logits = h·Wᵀ, loss += Σ (logsumexp − logit[target])
@@ -25,18 +25,25 @@ extension Tensor {
         let rows = hidden.count / Swift.max(1, c)
         precondition(targets.count == rows, "[linearCrossEntropy] \(targets.count) targets for \(rows) rows")
         let chunkLimit = Swift.max(1, Swift.min(rows, (1 << 22) / Swift.max(1, vocab)))
-        // Logits that are kept go through as one chunk: one product of each kind, not one per chunk.
         let keepsAll = chunkLimit >= rows || (GradMode.isEnabled && rows * vocab <= keptLimit)
-        let chunk = keepsAll ? rows : chunkLimit
+        // Kept logits sit at their own rows of one buffer and still go through in chunks (each
+        // chunk's loss reads its logits while the product's output is in cache), but of at least
+        // 256 rows, so that the products are not short (GPT-2 124M's 256 rows: one chunk, not
+        // four of 83).
+        let chunk = keepsAll ? Swift.max(chunkLimit, Swift.min(rows, 256)) : chunkLimit
         let lse = TensorStorage(count: rows)
-        let buffer = TensorStorage(count: chunk * vocab)
+        let buffer = TensorStorage(count: keepsAll ? rows * vocab : chunk * vocab)
+        /// A chunk's logits: at its rows when all are kept, else in the one chunk-sized buffer.
+        @inline(__always) func logits(_ storage: TensorStorage, _ start: Int) -> UnsafeMutablePointer<Float> {
+            keepsAll ? storage.pointer + start * vocab : storage.pointer
+        }
         var total = 0.0, count = 0
         targets.values.withUnsafeBufferPointer { tp in
             for start in stride(from: 0, to: rows, by: chunk) {
                 let n = Swift.min(chunk, rows - start)
                 Kernels.backend.sgemm(transA: false, transB: true, m: n, n: vocab, k: c, a: hidden.pointer + start * c, lda: c,
-                                      b: weight.pointer, ldb: c, c: buffer.pointer, ldc: vocab)
-                let r = Kernels.backend.crossEntropyForward(logits: buffer.pointer, targets: tp.baseAddress! + start,
+                                      b: weight.pointer, ldb: c, c: logits(buffer, start), ldc: vocab)
+                let r = Kernels.backend.crossEntropyForward(logits: logits(buffer, start), targets: tp.baseAddress! + start,
                                                             logSumExp: lse.pointer + start, rows: n, vocab: vocab, ignoreIndex: ignoreIndex)
                 total += Double(r.loss) * Double(r.count)
                 count += r.count
@@ -54,7 +61,7 @@ extension Tensor {
             targets.values.withUnsafeBufferPointer { tp in
                 for start in stride(from: 0, to: rows, by: chunk) {
                     let n = Swift.min(chunk, rows - start)
-                    let dChunk = d.pointer
+                    let dChunk = logits(d, start)
                     if kept == nil {
                         Kernels.backend.sgemm(transA: false, transB: true, m: n, n: vocab, k: c, a: h.pointer + start * c, lda: c,
                                               b: w.pointer, ldb: c, c: dChunk, ldc: vocab)
