@@ -20,6 +20,12 @@ public func clipGradientNorm(_ parameters: [(path: String, parameter: Parameter)
     return norm
 }
 
+/// The factor `clipGradientNorm` would scale these parameters' gradients by (their global norm
+/// computed here).
+public func clippingFactor(_ parameters: [(path: String, parameter: Parameter)], maxNorm: Float) -> Float {
+    clippingFactor(maxNorm: maxNorm, norm: gradientNorm(parameters))
+}
+
 /// The factor `clipGradientNorm` scales the gradients by for a global norm `norm`:
 /// maxNorm / (norm + 1e-6), capped at 1; 1 for a non-finite norm. A training loop passes it to
 /// `Optimizer.step(_:learningRate:gradientScale:)` instead of scaling the gradients in a pass of

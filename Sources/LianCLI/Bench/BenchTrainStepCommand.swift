@@ -165,7 +165,7 @@ final class LianTrainStep {
         let loss = model.loss(ids, targets: targets)
         lastLoss = loss.item
         loss.backward()
-        optimizer.step(parameters, learningRate: 1e-4, gradientScale: clippingFactor(maxNorm: 1, norm: gradientNorm(parameters)))
+        optimizer.step(parameters, learningRate: 1e-4, gradientScale: clippingFactor(parameters, maxNorm: 1))
     }
 
     /// Two warm-up steps, then `steps` timed ones.

@@ -26,7 +26,7 @@ final class SyntheticTrainingStep {
         let parameters = model.trainableParameters
         model.zeroGrad()
         model.loss(ids, targets: targets).backward()
-        optimizer.step(parameters, learningRate: 1e-4, gradientScale: clippingFactor(maxNorm: 1, norm: gradientNorm(parameters)))
+        optimizer.step(parameters, learningRate: 1e-4, gradientScale: clippingFactor(parameters, maxNorm: 1))
     }
 
     /// Two warm-up steps, then the best of `runs` timed steps (the least disturbed).

@@ -171,75 +171,99 @@ public enum GEMM {
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
         _ columnSums: UnsafeMutablePointer<Float>?
     ) {
-        let mr = K.mr, nr = K.nr
-        // The block sizes are rounded to whole tiles and shrunk to the problem.
-        let kcMax = min(kc, k)
-        let mcMax = min((mc / mr) * mr, roundUp(m, mr))
-        let ncMax = min((nc / nr) * nr, roundUp(n, nr))
+        let nr = K.nr
+        let (kcMax, mcMax, ncMax) = blockSizes(K.self, m: m, n: n, k: k)
         // When C is wider than one nc block and all of op(A) packs into 2 MiB (a short, wide
         // product such as a language-model head), A is packed once for every column block instead
-        // of once per block. Packed block (p0, i0) then starts at p0·mPadded + i0·kc.
-        let mPadded = roundUp(m, mr)
-        // A not transposed, in a product this thread's share of which is narrow (n ≤ 512, such as
-        // a layer's input gradient dY·W), is read where it lies: packing it would be repaid over
-        // n / NR column panels only, and its rows already run along k (runBlockUnpackedA). Only
-        // for alpha 1 (packing is where alpha is applied). Same products in the same order, so
-        // the same bits as the packed path.
-        let readsAInPlace = K.self == MicroKernel8x32.self && !transA && alpha == 1 && n <= readAInPlaceMaxColumns
+        // of once per block (packAllOfA).
+        let mPadded = roundUp(m, K.mr)
+        let readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
         let residentA = !readsAInPlace && n > ncMax && mPadded * k <= (1 << 19)
-        // Packing buffers come from the pool: a large malloc is an mmap, and its pages would be
-        // faulted in and zeroed by the kernel on every call.
-        let bufferA = BufferPool.shared.take(readsAInPlace ? 1 : residentA ? mPadded * k : mcMax * kcMax)
-        let bufferB = BufferPool.shared.take(ncMax * kcMax)
-        let packedA = bufferA.pointer, packedB = bufferB.pointer
+        withPackingBuffers(a: readsAInPlace ? 1 : residentA ? mPadded * k : mcMax * kcMax, b: ncMax * kcMax) { packedA, packedB in
+            // A beta other than 0 or 1 is applied once up front; then the first k-block either stores
+            // (beta == 0) or accumulates, and every later k-block accumulates.
+            if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
+            if residentA {
+                packAllOfA(K.self, transA: transA, a: a, lda: lda, m: m, k: k, alpha: alpha, into: packedA)
+            }
+
+            var j0 = 0
+            while j0 < n {
+                let ncCur = min(ncMax, n - j0)
+                var p0 = 0
+                while p0 < k {
+                    let kcCur = min(kcMax, k - p0)
+                    packB(transB: transB, b: b, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
+                    if let columnSums {
+                        sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: columnSums + j0, first: p0 == 0)
+                    }
+                    let accumulate = p0 > 0 || beta != 0
+                    let blockBias = p0 == 0 ? bias : nil     // added once, with the first k-block
+                    var i0 = 0
+                    while i0 < m {
+                        let mcCur = min(mcMax, m - i0)
+                        multiplyRowBlock(K.self, transA: transA, a: a, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
+                                         nc: ncCur, readsAInPlace: readsAInPlace,
+                                         aBlock: residentA ? packedA + p0 * mPadded + i0 * kcCur : packedA, packsA: !residentA,
+                                         packedB: packedB, c: c + j0, ldc: ldc, accumulate: accumulate, bias: blockBias.map { $0 + j0 })
+                        i0 += mcCur
+                    }
+                    p0 += kcCur
+                }
+                j0 += ncCur
+            }
+        }
+    }
+
+    /// The block sizes for a product of m × n × k: kc, and mc and nc rounded to whole tiles,
+    /// each shrunk to the problem.
+    @inline(__always)
+    static func blockSizes<K: GEMMMicroKernel>(_ kernel: K.Type, m: Int, n: Int, k: Int) -> (kc: Int, mc: Int, nc: Int) {
+        (min(kc, k), min((mc / K.mr) * K.mr, roundUp(m, K.mr)), min((nc / K.nr) * K.nr, roundUp(n, K.nr)))
+    }
+
+    /// Whether a non-transposed A is read where it lies in a product (or a thread's share of one)
+    /// n columns wide: for a narrow C (n ≤ 512, such as a layer's input gradient dY·W) packing A
+    /// would be repaid over n / NR column panels only, and its rows already run along k
+    /// (runBlockUnpackedA). The 8×32 kernel only, and alpha 1 (packing is where alpha is
+    /// applied). Same products in the same order, so the same bits as the packed path.
+    @inline(__always)
+    static func readsAInPlace<K: GEMMMicroKernel>(_ kernel: K.Type, transA: Bool, alpha: Float, n: Int) -> Bool {
+        K.self == MicroKernel8x32.self && !transA && alpha == 1 && n <= readAInPlaceMaxColumns
+    }
+
+    /// Packs all of op(A) (m × k), k-block by k-block and row block by row block: block (p0, i0)
+    /// starts at p0·mPadded + i0·kc, mPadded being m rounded up to whole tiles.
+    @inline(__always)
+    static func packAllOfA<K: GEMMMicroKernel>(_ kernel: K.Type, transA: Bool, a: UnsafePointer<Float>, lda: Int,
+                                               m: Int, k: Int, alpha: Float, into packedA: UnsafeMutablePointer<Float>) {
+        let (kcMax, mcMax, _) = blockSizes(K.self, m: m, n: 0, k: k)
+        let mPadded = roundUp(m, K.mr)
+        var p0 = 0
+        while p0 < k {
+            let kcCur = min(kcMax, k - p0)
+            var i0 = 0
+            while i0 < m {
+                let mcCur = min(mcMax, m - i0)
+                packA(transA: transA, a: a, lda: lda, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
+                      alpha: alpha, mr: K.mr, into: packedA + p0 * mPadded + i0 * kcCur)
+                i0 += mcCur
+            }
+            p0 += kcCur
+        }
+    }
+
+    /// Runs `body` with packing buffers of `a` and `b` floats from the pool: a large malloc is an
+    /// mmap, and its pages would be faulted in and zeroed by the kernel on every call.
+    @inline(__always)
+    static func withPackingBuffers(a: Int, b: Int,
+                                   _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        let bufferA = BufferPool.shared.take(a), bufferB = BufferPool.shared.take(b)
         defer {
-            BufferPool.shared.give(packedA, capacity: bufferA.capacity)
-            BufferPool.shared.give(packedB, capacity: bufferB.capacity)
+            BufferPool.shared.give(bufferA.pointer, capacity: bufferA.capacity)
+            BufferPool.shared.give(bufferB.pointer, capacity: bufferB.capacity)
         }
-
-        // A beta other than 0 or 1 is applied once up front; then the first k-block either stores
-        // (beta == 0) or accumulates, and every later k-block accumulates.
-        if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
-        if residentA {
-            var p0 = 0
-            while p0 < k {
-                let kcCur = min(kcMax, k - p0)
-                var i0 = 0
-                while i0 < m {
-                    let mcCur = min(mcMax, m - i0)
-                    packA(transA: transA, a: a, lda: lda, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
-                          alpha: alpha, mr: mr, into: packedA + p0 * mPadded + i0 * kcCur)
-                    i0 += mcCur
-                }
-                p0 += kcCur
-            }
-        }
-
-        var j0 = 0
-        while j0 < n {
-            let ncCur = min(ncMax, n - j0)
-            var p0 = 0
-            while p0 < k {
-                let kcCur = min(kcMax, k - p0)
-                packB(transB: transB, b: b, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
-                if let columnSums {
-                    sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: columnSums + j0, first: p0 == 0)
-                }
-                let accumulate = p0 > 0 || beta != 0
-                let blockBias = p0 == 0 ? bias : nil     // added once, with the first k-block
-                var i0 = 0
-                while i0 < m {
-                    let mcCur = min(mcMax, m - i0)
-                    multiplyRowBlock(K.self, transA: transA, a: a, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
-                                     nc: ncCur, readsAInPlace: readsAInPlace,
-                                     aBlock: residentA ? packedA + p0 * mPadded + i0 * kcCur : packedA, packsA: !residentA,
-                                     packedB: packedB, c: c + j0, ldc: ldc, accumulate: accumulate, bias: blockBias.map { $0 + j0 })
-                    i0 += mcCur
-                }
-                p0 += kcCur
-            }
-            j0 += ncCur
-        }
+        body(bufferA.pointer, bufferB.pointer)
     }
 
     /// Rows i0..<i0+mc of C (nc columns from `c`) against a packed kc × nc block of B (k steps

@@ -36,10 +36,9 @@ extension GEMM {
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
         _ columnSums: UnsafeMutablePointer<Float>?
     ) {
-        let mr = K.mr, nr = K.nr
-        let kcMax = min(kc, k)
-        let mcMax = min((mc / mr) * mr, roundUp(m, mr))
-        let mPadded = roundUp(m, mr)
+        let nr = K.nr
+        let (kcMax, mcMax, _) = blockSizes(K.self, m: m, n: n, k: k)
+        let mPadded = roundUp(m, K.mr)
         let chunk = min((nc / nr) * nr, max(nr, roundUp((n + 4 * threads - 1) / (4 * threads), nr)))
         let chunks = (n + chunk - 1) / chunk
         if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
@@ -49,48 +48,32 @@ extension GEMM {
         parallelFor(threads) { _ in
             // A thread that starts late may find every chunk claimed already.
             if claims.load(ordering: .relaxed) >= chunks { return }
-            let bufferA = BufferPool.shared.take(mPadded * k)
-            let bufferB = BufferPool.shared.take(chunk * kcMax)
-            let packedA = bufferA.pointer, packedB = bufferB.pointer
-            defer {
-                BufferPool.shared.give(packedA, capacity: bufferA.capacity)
-                BufferPool.shared.give(packedB, capacity: bufferB.capacity)
-            }
-            // Block (p0, i0) of the packed op(A) starts at p0·mPadded + i0·kc.
-            var p0 = 0
-            while p0 < k {
-                let kcCur = min(kcMax, k - p0)
-                var i0 = 0
-                while i0 < m {
-                    let mcCur = min(mcMax, m - i0)
-                    packA(transA: transA, a: A.base, lda: lda, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
-                          alpha: alpha, mr: mr, into: packedA + p0 * mPadded + i0 * kcCur)
-                    i0 += mcCur
-                }
-                p0 += kcCur
-            }
-            while true {
-                let j = claims.add(1, ordering: .relaxed).oldValue
-                if j >= chunks { return }
-                let j0 = j * chunk, ncCur = min(chunk, n - j0)
-                var p0 = 0
-                while p0 < k {
-                    let kcCur = min(kcMax, k - p0)
-                    packB(transB: transB, b: B.base, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
-                    if let sums {
-                        sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: sums.base + j0, first: p0 == 0)
+            withPackingBuffers(a: mPadded * k, b: chunk * kcMax) { packedA, packedB in
+                // Block (p0, i0) of the packed op(A) starts at p0·mPadded + i0·kc.
+                packAllOfA(K.self, transA: transA, a: A.base, lda: lda, m: m, k: k, alpha: alpha, into: packedA)
+                while true {
+                    let j = claims.add(1, ordering: .relaxed).oldValue
+                    if j >= chunks { return }
+                    let j0 = j * chunk, ncCur = min(chunk, n - j0)
+                    var p0 = 0
+                    while p0 < k {
+                        let kcCur = min(kcMax, k - p0)
+                        packB(transB: transB, b: B.base, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
+                        if let sums {
+                            sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: sums.base + j0, first: p0 == 0)
+                        }
+                        let blockBias = p0 == 0 ? biasPointer.map { UnsafePointer($0.base + j0) } : nil
+                        var i0 = 0
+                        while i0 < m {
+                            let mcCur = min(mcMax, m - i0)
+                            multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
+                                             kc: kcCur, nc: ncCur, readsAInPlace: false, aBlock: packedA + p0 * mPadded + i0 * kcCur,
+                                             packsA: false, packedB: packedB, c: C.base + j0, ldc: ldc,
+                                             accumulate: p0 > 0 || beta != 0, bias: blockBias)
+                            i0 += mcCur
+                        }
+                        p0 += kcCur
                     }
-                    let blockBias = p0 == 0 ? biasPointer.map { UnsafePointer($0.base + j0) } : nil
-                    var i0 = 0
-                    while i0 < m {
-                        let mcCur = min(mcMax, m - i0)
-                        multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
-                                         kc: kcCur, nc: ncCur, readsAInPlace: false, aBlock: packedA + p0 * mPadded + i0 * kcCur,
-                                         packsA: false, packedB: packedB, c: C.base + j0, ldc: ldc,
-                                         accumulate: p0 > 0 || beta != 0, bias: blockBias)
-                        i0 += mcCur
-                    }
-                    p0 += kcCur
                 }
             }
         }

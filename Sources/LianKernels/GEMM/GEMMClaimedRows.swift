@@ -32,10 +32,8 @@ extension GEMM {
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
         _ columnSums: UnsafeMutablePointer<Float>?
     ) {
-        let mr = K.mr, nr = K.nr
-        let kcMax = min(kc, k)
-        let mcMax = min((mc / mr) * mr, roundUp(m, mr))
-        let ncMax = min((nc / nr) * nr, roundUp(n, nr))
+        let nr = K.nr
+        let (kcMax, mcMax, ncMax) = blockSizes(K.self, m: m, n: n, k: k)
         let rowBlocks = (m + mcMax - 1) / mcMax
         let kBlocks = (k + kcMax - 1) / kcMax, columnBlocks = (n + ncMax - 1) / ncMax
         let phases = columnBlocks * kBlocks
@@ -50,52 +48,47 @@ extension GEMM {
             written.deinitialize(count: rowBlocks); written.deallocate()
         }
         if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
-        let readsAInPlace = K.self == MicroKernel8x32.self && !transA && alpha == 1 && n <= readAInPlaceMaxColumns
+        let readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
         let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
         let biasPointer = bias.map { SendablePointer($0) }, sums = columnSums.map { SendablePointer($0) }
         nonisolated(unsafe) let Claims = claims, Written = written
         parallelFor(threads) { t in
-            let bufferA = BufferPool.shared.take(readsAInPlace ? 1 : mcMax * kcMax)
-            let bufferB = BufferPool.shared.take(ncMax * kcMax)
-            let packedA = bufferA.pointer, packedB = bufferB.pointer
-            defer {
-                BufferPool.shared.give(packedA, capacity: bufferA.capacity)
-                BufferPool.shared.give(packedB, capacity: bufferB.capacity)
-            }
-            var phase = 0
-            var j0 = 0
-            while j0 < n {
-                let ncCur = min(ncMax, n - j0)
-                var p0 = 0
-                while p0 < k {
-                    let kcCur = min(kcMax, k - p0)
-                    // A thread that starts late may find a block's rows all claimed already.
-                    if t != 0 && Claims[phase].load(ordering: .relaxed) >= rowBlocks {
-                        phase += 1; p0 += kcCur
-                        continue
+            withPackingBuffers(a: readsAInPlace ? 1 : mcMax * kcMax, b: ncMax * kcMax) { packedA, packedB in
+                var phase = 0
+                var j0 = 0
+                while j0 < n {
+                    let ncCur = min(ncMax, n - j0)
+                    var p0 = 0
+                    while p0 < k {
+                        let kcCur = min(kcMax, k - p0)
+                        // A thread that starts late may find a block's rows all claimed already.
+                        if t != 0 && Claims[phase].load(ordering: .relaxed) >= rowBlocks {
+                            phase += 1; p0 += kcCur
+                            continue
+                        }
+                        packB(transB: transB, b: B.base, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
+                        if t == 0, let sums {
+                            sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: sums.base + j0, first: p0 == 0)
+                        }
+                        let accumulate = p0 > 0 || beta != 0
+                        let blockBias = p0 == 0 ? biasPointer.map { UnsafePointer($0.base + j0) } : nil
+                        while true {
+                            let i = Claims[phase].add(1, ordering: .relaxed).oldValue
+                            if i >= rowBlocks { break }
+                            // Row block i's earlier phases were all claimed before this one; wait
+                            // for them to be written (rarely long: one block's work at most).
+                            while Written[i].load(ordering: .acquiring) < phase { lian_spin_pause() }
+                            let i0 = i * mcMax, mcCur = min(mcMax, m - i0)
+                            multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
+                                             kc: kcCur, nc: ncCur, readsAInPlace: readsAInPlace, aBlock: packedA, packsA: true,
+                                             packedB: packedB, c: C.base + j0, ldc: ldc, accumulate: accumulate, bias: blockBias)
+                            Written[i].store(phase + 1, ordering: .releasing)
+                        }
+                        phase += 1
+                        p0 += kcCur
                     }
-                    packB(transB: transB, b: B.base, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
-                    if t == 0, let sums {
-                        sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: sums.base + j0, first: p0 == 0)
-                    }
-                    let accumulate = p0 > 0 || beta != 0
-                    let blockBias = p0 == 0 ? biasPointer.map { UnsafePointer($0.base + j0) } : nil
-                    while true {
-                        let i = Claims[phase].add(1, ordering: .relaxed).oldValue
-                        if i >= rowBlocks { break }
-                        // Row block i's earlier phases were all claimed before this one; wait
-                        // for them to be written (rarely long: one block's work at most).
-                        while Written[i].load(ordering: .acquiring) < phase { lian_spin_pause() }
-                        let i0 = i * mcMax, mcCur = min(mcMax, m - i0)
-                        multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
-                                         kc: kcCur, nc: ncCur, readsAInPlace: readsAInPlace, aBlock: packedA, packsA: true,
-                                         packedB: packedB, c: C.base + j0, ldc: ldc, accumulate: accumulate, bias: blockBias)
-                        Written[i].store(phase + 1, ordering: .releasing)
-                    }
-                    phase += 1
-                    p0 += kcCur
+                    j0 += ncCur
                 }
-                j0 += ncCur
             }
         }
     }

@@ -66,7 +66,7 @@ public final class ContrastiveTrainer {
         encoder.model.zeroGrad()
         let l = loss(batch)
         l.backward()
-        optimizer.step(parameters, learningRate: learningRate, gradientScale: clippingFactor(maxNorm: 1, norm: gradientNorm(parameters)))
+        optimizer.step(parameters, learningRate: learningRate, gradientScale: clippingFactor(parameters, maxNorm: 1))
         encoder.model.zeroGrad()
         return l.item
     }
