@@ -7,11 +7,12 @@ public protocol KernelBackend: Sendable {
     var name: String { get }
 
     /// C = alpha · op(A) · op(B) + beta · C, plus `bias` (n values) on every row when given;
-    /// `columnSums`, when given, receives the n sums over k of op(B)'s columns.
+    /// `columnSums`, when given, receives the n sums over k of op(B)'s columns; then `epilogue`
+    /// on every element of C (GEMMEpilogue: the same values as the separate elementwise kernel).
     func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
-               columnSums: UnsafeMutablePointer<Float>?)
+               columnSums: UnsafeMutablePointer<Float>?, epilogue: GEMMEpilogue)
 
     func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int)
     func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int)
@@ -65,9 +66,9 @@ extension KernelBackend {
     public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
-                      columnSums: UnsafeMutablePointer<Float>?) {
+                      columnSums: UnsafeMutablePointer<Float>?, epilogue: GEMMEpilogue) {
         GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                   beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums)
+                   beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums, epilogue: epilogue)
     }
     public func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         Activations.geluForward(x, y, n)
@@ -152,14 +153,14 @@ extension KernelBackend {
 }
 
 extension KernelBackend {
-    /// `sgemm` with alpha 1 and beta 0 unless given.
+    /// `sgemm` with alpha 1, beta 0 and no epilogue unless given.
     @inlinable
     public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
-                      columnSums: UnsafeMutablePointer<Float>? = nil) {
+                      columnSums: UnsafeMutablePointer<Float>? = nil, epilogue: GEMMEpilogue = .none) {
         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-              beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums)
+              beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums, epilogue: epilogue)
     }
 }
 

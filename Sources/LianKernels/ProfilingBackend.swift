@@ -56,11 +56,11 @@ public final class ProfilingBackend: KernelBackend {
     public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
-                      columnSums: UnsafeMutablePointer<Float>?) {
-        let cases = (transA ? "Aᵀ·" : "A·") + (transB ? "Bᵀ" : "B")
+                      columnSums: UnsafeMutablePointer<Float>?, epilogue: GEMMEpilogue) {
+        let cases = (transA ? "Aᵀ·" : "A·") + (transB ? "Bᵀ" : "B") + epilogue.profileSuffix
         timed("sgemm \(m)×\(k)×\(n) \(cases)", flops: 2 * Double(m) * Double(n) * Double(k)) {
             wrapped.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                          beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums)
+                          beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums, epilogue: epilogue)
         }
     }
     public func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {

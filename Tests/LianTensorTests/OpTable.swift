@@ -88,6 +88,13 @@ enum OpTable {
     static let fusedCases: [OpCase] = [
         OpCase(name: "gelu", shapes: [[3, 5, 7]], low: -4, high: 4, forward: { $0[0].gelu() },
                reference: { Activations.referenceGELU($0[0]) }),
+        OpCase(name: "geluFeedForward", shapes: [[3, 5, 7], [7, 11], [11], [11, 6], [6]], low: -2, high: 2,
+               forward: { $0[0].geluFeedForward(inputMajorWeight: $0[1], bias: $0[2], outputWeight: $0[3], outputBias: $0[4]) },
+               reference: { x in
+                   let h = Ref.broadcast(Ref.matmul(x[0], x[1], batch: 15, m: 1, k: 7, n: 11, sharedB: true), [15, 11], x[2], [11], +)
+                   let g = Activations.referenceGELU(h)
+                   return Ref.broadcast(Ref.matmul(g, x[3], batch: 15, m: 1, k: 11, n: 6, sharedB: true), [15, 6], x[4], [6], +)
+               }),
         OpCase(name: "silu", shapes: [[3, 5, 7]], low: -6, high: 6, forward: { $0[0].silu() },
                reference: { Activations.referenceSiLU($0[0]) }),
         OpCase(name: "softmax", shapes: [[3, 5, 19]], low: -3, high: 3, forward: { $0[0].softmax() },

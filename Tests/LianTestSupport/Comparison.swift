@@ -29,3 +29,11 @@ public func compare<A: BinaryFloatingPoint, B: BinaryFloatingPoint>(
     }
     return (passes, worst)
 }
+
+/// Where two arrays first differ in their bits ("index i: a vs b"), or nil when they are the same
+/// bits: for tests that expect identical results, without printing whole arrays when they fail.
+public func firstBitDifference(_ a: [Float], _ b: [Float]) -> String? {
+    guard a.count == b.count else { return "\(a.count) values against \(b.count)" }
+    guard let i = a.indices.first(where: { a[$0].bitPattern != b[$0].bitPattern }) else { return nil }
+    return "index \(i): \(a[i]) vs \(b[i])"
+}

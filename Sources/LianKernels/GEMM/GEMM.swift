@@ -55,7 +55,7 @@ public enum GEMM {
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
-        columnSums: UnsafeMutablePointer<Float>? = nil,
+        columnSums: UnsafeMutablePointer<Float>? = nil, epilogue: GEMMEpilogue = .none,
         threads: Int? = nil, kernel: MicroKernelShape = .automatic
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "[sgemm] negative size m=\(m) n=\(n) k=\(k)")
@@ -75,6 +75,7 @@ public enum GEMM {
             if m == 0 { return }
             scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta)
             if let bias { for i in 0..<m { for j in 0..<n { c[i * ldc + j] += bias[j] } } }
+            epilogue.apply(c: c, ldc: ldc, i0: 0, rows: m, j0: 0, cols: n)
             return
         }
         // Small products skip packing (see SmallGEMM.swift). The size limit depends only on the
@@ -83,12 +84,14 @@ public enum GEMM {
         if columnSums == nil && takesSmallPath(transB: transB, m: m, n: n, k: k, threads: threads, kernel: kernel) {
             SmallGEMM.run(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                           beta: beta, c: c, ldc: ldc, bias: bias)
+            epilogue.apply(c: c, ldc: ldc, i0: 0, rows: m, j0: 0, cols: n)
             return
         }
         var threadCount = threads ?? Parallelism.threadCount
         if m * n * k < parallelThreshold { threadCount = 1 }
         let wide = kernel == .rows8cols32 || (kernel == .automatic && usesWideKernel)
         if sumsInHalvesOfK(transA: transA, transB: transB, m: m, n: n, k: k) {
+            defer { epilogue.apply(c: c, ldc: ldc, i0: 0, rows: m, j0: 0, cols: n) }
             if wide {
                 sgemmInHalvesOfK(MicroKernel8x32.self, threadCount, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                                  beta: beta, c: c, ldc: ldc, bias: bias, columnSums: columnSums)
@@ -99,9 +102,9 @@ public enum GEMM {
             return
         }
         if wide {
-            split(MicroKernel8x32.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
+            split(MicroKernel8x32.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums, epilogue)
         } else {
-            split(MicroKernel6x16.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
+            split(MicroKernel6x16.self, threadCount, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums, epilogue)
         }
     }
 
@@ -125,7 +128,7 @@ public enum GEMM {
         _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
-        _ columnSums: UnsafeMutablePointer<Float>?
+        _ columnSums: UnsafeMutablePointer<Float>?, _ epilogue: GEMMEpilogue = .none
     ) {
         let byColumns = n >= m
         let extent = byColumns ? n : m
@@ -133,15 +136,15 @@ public enum GEMM {
         let units = (extent + unit - 1) / unit
         let parts = max(1, min(threads, units))
         if parts == 1 {
-            blocked(K.self, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
+            blocked(K.self, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums, epilogue)
             return
         }
         if byColumns && claimsColumns(m: m, k: k, mr: K.mr) {
-            splitByClaimedColumns(K.self, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
+            splitByClaimedColumns(K.self, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums, epilogue)
             return
         }
         if !byColumns && m >= claimedRowBlocksMinimum * mc {
-            splitByClaimedRows(K.self, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums)
+            splitByClaimedRows(K.self, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums, epilogue)
             return
         }
         let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
@@ -154,11 +157,13 @@ public enum GEMM {
                 // Columns j of op(B): B[·, j] when not transposed, row j of B when transposed.
                 let bStart = transB ? B.base + start * ldb : B.base + start
                 blocked(K.self, transA, transB, m, end - start, k, alpha, A.base, lda, bStart, ldb,
-                        beta, C.base + start, ldc, bias.map { UnsafePointer($0.base + start) }, sums.map { $0.base + start })
+                        beta, C.base + start, ldc, bias.map { UnsafePointer($0.base + start) }, sums.map { $0.base + start },
+                        epilogue.offset(rows: 0, columns: start))
             } else {
                 let aStart = transA ? A.base + start : A.base + start * lda
                 blocked(K.self, transA, transB, end - start, n, k, alpha, aStart, lda, B.base, ldb,
-                        beta, C.base + start * ldc, ldc, bias.map { UnsafePointer($0.base) }, t == 0 ? sums?.base : nil)
+                        beta, C.base + start * ldc, ldc, bias.map { UnsafePointer($0.base) }, t == 0 ? sums?.base : nil,
+                        epilogue.offset(rows: start, columns: 0))
             }
         }
     }
@@ -169,7 +174,7 @@ public enum GEMM {
         _ kernel: K.Type, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
-        _ columnSums: UnsafeMutablePointer<Float>?
+        _ columnSums: UnsafeMutablePointer<Float>?, _ epilogue: GEMMEpilogue = .none
     ) {
         let nr = K.nr
         let (kcMax, mcMax, ncMax) = blockSizes(K.self, m: m, n: n, k: k)
@@ -206,6 +211,7 @@ public enum GEMM {
                                          nc: ncCur, readsAInPlace: readsAInPlace,
                                          aBlock: residentA ? packedA + p0 * mPadded + i0 * kcCur : packedA, packsA: !residentA,
                                          packedB: packedB, c: c + j0, ldc: ldc, accumulate: accumulate, bias: blockBias.map { $0 + j0 })
+                        if p0 + kcCur == k { epilogue.apply(c: c, ldc: ldc, i0: i0, rows: mcCur, j0: j0, cols: ncCur) }
                         i0 += mcCur
                     }
                     p0 += kcCur

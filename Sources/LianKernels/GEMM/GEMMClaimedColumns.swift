@@ -34,7 +34,7 @@ extension GEMM {
         _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
-        _ columnSums: UnsafeMutablePointer<Float>?
+        _ columnSums: UnsafeMutablePointer<Float>?, _ epilogue: GEMMEpilogue
     ) {
         let nr = K.nr
         let (kcMax, mcMax, _) = blockSizes(K.self, m: m, n: n, k: k)
@@ -70,6 +70,7 @@ extension GEMM {
                                              kc: kcCur, nc: ncCur, readsAInPlace: false, aBlock: packedA + p0 * mPadded + i0 * kcCur,
                                              packsA: false, packedB: packedB, c: C.base + j0, ldc: ldc,
                                              accumulate: p0 > 0 || beta != 0, bias: blockBias)
+                            if p0 + kcCur == k { epilogue.apply(c: C.base, ldc: ldc, i0: i0, rows: mcCur, j0: j0, cols: ncCur) }
                             i0 += mcCur
                         }
                         p0 += kcCur

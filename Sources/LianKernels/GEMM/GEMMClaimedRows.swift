@@ -30,7 +30,7 @@ extension GEMM {
         _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
-        _ columnSums: UnsafeMutablePointer<Float>?
+        _ columnSums: UnsafeMutablePointer<Float>?, _ epilogue: GEMMEpilogue
     ) {
         let nr = K.nr
         let (kcMax, mcMax, ncMax) = blockSizes(K.self, m: m, n: n, k: k)
@@ -82,6 +82,7 @@ extension GEMM {
                             multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
                                              kc: kcCur, nc: ncCur, readsAInPlace: readsAInPlace, aBlock: packedA, packsA: true,
                                              packedB: packedB, c: C.base + j0, ldc: ldc, accumulate: accumulate, bias: blockBias)
+                            if p0 + kcCur == k { epilogue.apply(c: C.base, ldc: ldc, i0: i0, rows: mcCur, j0: j0, cols: ncCur) }
                             Written[i].store(phase + 1, ordering: .releasing)
                         }
                         phase += 1

@@ -38,6 +38,9 @@ public final class Linear: Module {
             + (lora.map { [("lora_A.weight", $0.a), ("lora_B.weight", $0.b)] } ?? [])
     }
 
+    /// Whether the layer is its Float32 weight (and bias) alone: no adapter, not quantized.
+    public var isPlain: Bool { lora == nil && quantized == nil }
+
     /// The weight's shape as stored ([out, in] or [in, out]).
     public var weightShape: [Int] { layout == .outputsByInputs ? [outputSize, inputSize] : [inputSize, outputSize] }
 
