@@ -7,6 +7,12 @@ Validation loss is measured on the same fixed, contiguous windows of val.bin as 
 the same fractions of the budget; evaluation time is not counted as training time.
 Prints one JSON object: the settings and the curve [{seconds, tokens, step, val_loss}].
 
+With --alternate, the training steps take turns with Lian's, so that both sides see the same
+machine (on a shared host the speed drifts by tens of percent within minutes): after its probe and
+first evaluation, and after each step (and its evaluation, when one is due), the script prints
+"turn" and waits for a byte on stdin before the next step; at end of input it runs on alone.
+Waiting is not training time.
+
 Optional: needs `pip install torch`. Lian never needs Python at run time.
 """
 import argparse
@@ -52,6 +58,7 @@ def main():
     p.add_argument("--eval-windows", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--alternate", action="store_true", help="take turns with Lian, a step each (see above)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -113,6 +120,16 @@ def main():
 
     eval_steps = sorted({max(1, round(total * (i + 1) / a.evals)) for i in range(a.evals)})
     curve = [{"seconds": 0.0, "tokens": 0, "step": 0, "val_loss": evaluate()}]
+    alternating = a.alternate
+
+    def end_turn():
+        nonlocal alternating
+        if alternating:
+            print("turn", flush=True)
+            if sys.stdin.buffer.read(1) == b"":   # Lian is done: run on alone
+                alternating = False
+
+    end_turn()
     clock = 0.0
     for step in range(total):
         start = time.perf_counter()
@@ -120,6 +137,8 @@ def main():
         clock += time.perf_counter() - start
         if step + 1 in eval_steps:
             curve.append({"seconds": clock, "tokens": (step + 1) * a.batch * a.context, "step": step + 1, "val_loss": evaluate()})
+        if step + 1 < total:
+            end_turn()
     print(json.dumps({"implementation": "pytorch", "torch_version": torch.__version__, "threads": a.threads,
                       "seconds_per_step_probe": seconds_per_step, "steps": total, "curve": curve}))
 
