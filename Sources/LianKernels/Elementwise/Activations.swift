@@ -38,12 +38,15 @@ func elementwiseChunks(_ n: Int, _ body: @Sendable (Int, Int) -> Void) {
 @inline(__always) @inlinable
 func mapUnary<F: VectorMap>(_ f: F.Type, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     let X = SendablePointer(x), Y = SendablePointer(y)
-    elementwiseChunks(n) { start, count in
-        let xs = X.base + start, ys = Y.base + start
-        var i = 0
-        while i + 16 <= count { store16(F.apply(load16(xs + i)), ys + i); i += 16 }
-        if i < count { storePartial(F.apply(loadPartial(xs + i, count - i)), ys + i, count - i) }
-    }
+    elementwiseChunks(n) { start, count in mapUnaryOnThisThread(F.self, X.base + start, Y.base + start, count) }
+}
+
+/// `mapUnary`'s loop on the calling thread (also a GEMM epilogue's, on a finished block of C).
+@inline(__always) @usableFromInline
+func mapUnaryOnThisThread<F: VectorMap>(_ f: F.Type, _ xs: UnsafePointer<Float>, _ ys: UnsafeMutablePointer<Float>, _ count: Int) {
+    var i = 0
+    while i + 16 <= count { store16(F.apply(load16(xs + i)), ys + i); i += 16 }
+    if i < count { storePartial(F.apply(loadPartial(xs + i, count - i)), ys + i, count - i) }
 }
 
 /// dx = F(x, dy) over n elements.
@@ -52,13 +55,19 @@ func mapGradient<F: VectorGradientMap>(_ f: F.Type, _ x: UnsafePointer<Float>, _
                                        _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
     let X = SendablePointer(x), DY = SendablePointer(dy), DX = SendablePointer(dx)
     elementwiseChunks(n) { start, count in
-        let xs = X.base + start, dys = DY.base + start, dxs = DX.base + start
-        var i = 0
-        while i + 16 <= count { store16(F.apply(load16(xs + i), load16(dys + i)), dxs + i); i += 16 }
-        if i < count {
-            let r = count - i
-            storePartial(F.apply(loadPartial(xs + i, r), loadPartial(dys + i, r)), dxs + i, r)
-        }
+        mapGradientOnThisThread(F.self, X.base + start, DY.base + start, DX.base + start, count)
+    }
+}
+
+/// `mapGradient`'s loop on the calling thread.
+@inline(__always) @usableFromInline
+func mapGradientOnThisThread<F: VectorGradientMap>(_ f: F.Type, _ xs: UnsafePointer<Float>, _ dys: UnsafePointer<Float>,
+                                                   _ dxs: UnsafeMutablePointer<Float>, _ count: Int) {
+    var i = 0
+    while i + 16 <= count { store16(F.apply(load16(xs + i), load16(dys + i)), dxs + i); i += 16 }
+    if i < count {
+        let r = count - i
+        storePartial(F.apply(loadPartial(xs + i, r), loadPartial(dys + i, r)), dxs + i, r)
     }
 }
 
@@ -135,16 +144,22 @@ public enum Activations {
                                    derivative: UnsafeMutablePointer<Float>, _ n: Int) {
         let X = SendablePointer(x), Y = SendablePointer(y), D = SendablePointer(derivative)
         elementwiseChunks(n) { start, count in
-            let xs = X.base + start, ys = Y.base + start, ds = D.base + start
-            var i = 0
-            while i + 16 <= count {
-                let (y, d) = geluWithDerivative(load16(xs + i))
-                store16(y, ys + i); store16(d, ds + i); i += 16
-            }
-            if i < count {
-                let (y, d) = geluWithDerivative(loadPartial(xs + i, count - i))
-                storePartial(y, ys + i, count - i); storePartial(d, ds + i, count - i)
-            }
+            geluForwardOnThisThread(X.base + start, Y.base + start, derivative: D.base + start, count)
+        }
+    }
+
+    /// `geluForward(_:_:derivative:_:)`'s loop on the calling thread (also a GEMM epilogue's).
+    @inline(__always) @usableFromInline
+    static func geluForwardOnThisThread(_ xs: UnsafePointer<Float>, _ ys: UnsafeMutablePointer<Float>,
+                                        derivative ds: UnsafeMutablePointer<Float>, _ count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            let (y, d) = geluWithDerivative(load16(xs + i))
+            store16(y, ys + i); store16(d, ds + i); i += 16
+        }
+        if i < count {
+            let (y, d) = geluWithDerivative(loadPartial(xs + i, count - i))
+            storePartial(y, ys + i, count - i); storePartial(d, ds + i, count - i)
         }
     }
 

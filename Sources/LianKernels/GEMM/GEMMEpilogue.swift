@@ -6,9 +6,9 @@
 //   geluSavingDerivative:  C ← GELU(C),  D ← GELU′(C)   (the same, D saved for the backward)
 //   multiply:              C ← C ⊙ D                    (the backward: dH = (dY·W_projᵀ) ⊙ GELU′(H))
 //
-// D is m × n with row stride `ld`, at the same (row, column) as C. The values are those the
-// separate elementwise kernels compute (the same functions on the same floats), so a fused
-// product gives the same bits as the product followed by the pass.
+// D is m × n with row stride `ld`, at the same (row, column) as C. Each row runs the separate
+// elementwise kernel's own loop (Activations.swift, on this thread), so a fused product gives the
+// same bits as the product followed by the pass.
 
 public enum GEMMEpilogue: @unchecked Sendable {
     case none
@@ -44,29 +44,18 @@ public enum GEMMEpilogue: @unchecked Sendable {
         case .gelu:
             for i in i0..<(i0 + rows) {
                 let row = c + i * ldc + j0
-                var j = 0
-                while j + 16 <= cols { store16(GELUForward.apply(load16(row + j)), row + j); j += 16 }
-                if j < cols { storePartial(GELUForward.apply(loadPartial(row + j, cols - j)), row + j, cols - j) }
+                mapUnaryOnThisThread(GELUForward.self, row, row, cols)
             }
         case .geluSavingDerivative(let d, let ld):
             for i in i0..<(i0 + rows) {
-                let row = c + i * ldc + j0, dRow = d + i * ld + j0
-                var j = 0
-                while j + 16 <= cols {
-                    let (y, dy) = geluWithDerivative(load16(row + j))
-                    store16(y, row + j); store16(dy, dRow + j); j += 16
-                }
-                if j < cols {
-                    let (y, dy) = geluWithDerivative(loadPartial(row + j, cols - j))
-                    storePartial(y, row + j, cols - j); storePartial(dy, dRow + j, cols - j)
-                }
+                let row = c + i * ldc + j0
+                Activations.geluForwardOnThisThread(row, row, derivative: d + i * ld + j0, cols)
             }
         case .multiply(let d, let ld):
+            // GELU's backward with the saved derivative (ScaleBySavedDerivative: dy · d).
             for i in i0..<(i0 + rows) {
-                let row = c + i * ldc + j0, dRow = d + i * ld + j0
-                var j = 0
-                while j + 16 <= cols { store16(load16(row + j) * load16(dRow + j), row + j); j += 16 }
-                if j < cols { storePartial(loadPartial(row + j, cols - j) * loadPartial(dRow + j, cols - j), row + j, cols - j) }
+                let row = c + i * ldc + j0
+                mapGradientOnThisThread(ScaleBySavedDerivative.self, d + i * ld + j0, row, row, cols)
             }
         }
     }

@@ -50,14 +50,9 @@ extension Tensor {
             let needsW2 = needs[w2Index], needsB2 = hasB2 && needs[w2Index + 1]
             var dx: Tensor?, dw1: Tensor?, db1: Tensor?, dw2: Tensor?, db2: Tensor?
             if needsW2 {
-                // dW2 = Gᵀ·dy packs dy: its column sums are the bias gradient.
-                var t = Tensor(uninitializedShape: [hidden, outF])
-                db2 = needsB2 ? Tensor(uninitializedShape: [outF]) : nil
-                Kernels.backend.sgemm(transA: true, transB: false, m: hidden, n: outF, k: rows, a: sg!.pointer, lda: hidden,
-                                      b: dy.pointer, ldb: outF, c: t.mutablePointer, ldc: outF, columnSums: db2?.mutablePointer)
-                dw2 = t
+                (dw2, db2) = Tensor.inputMajorWeightGradient(input: sg!, outputGradient: dy, rows: rows, withBias: needsB2)
             }
-            if needsB2 && db2 == nil { db2 = withNoGrad { dy.reshaped(to: [rows, outF]).sum(axis: 0) } }
+            if needsB2 && db2 == nil { db2 = Tensor.biasGradient(outputGradient: dy, rows: rows) }
             if needsX || needsW1 || needsB1 {
                 var dh = Tensor(uninitializedShape: leading + [hidden])
                 Kernels.backend.sgemm(transA: false, transB: true, m: rows, n: hidden, k: outF, a: dy.pointer, lda: outF,
@@ -70,13 +65,9 @@ extension Tensor {
                     dx = t
                 }
                 if needsW1 {
-                    var t = Tensor(uninitializedShape: [inF, hidden])
-                    db1 = needsB1 ? Tensor(uninitializedShape: [hidden]) : nil
-                    Kernels.backend.sgemm(transA: true, transB: false, m: inF, n: hidden, k: rows, a: sx!.pointer, lda: inF,
-                                          b: dh.pointer, ldb: hidden, c: t.mutablePointer, ldc: hidden, columnSums: db1?.mutablePointer)
-                    dw1 = t
+                    (dw1, db1) = Tensor.inputMajorWeightGradient(input: sx!, outputGradient: dh, rows: rows, withBias: needsB1)
                 }
-                if needsB1 && db1 == nil { db1 = withNoGrad { dh.reshaped(to: [rows, hidden]).sum(axis: 0) } }
+                if needsB1 && db1 == nil { db1 = Tensor.biasGradient(outputGradient: dh, rows: rows) }
             }
             return [dx, dw1] + (hasB1 ? [db1] : []) + [dw2] + (hasB2 ? [db2] : [])
         }

@@ -113,21 +113,36 @@ extension Tensor {
             }
             let wantsBias = needs.count > 2 && needs[2]
             if needs[1] {
-                var t = Tensor(uninitializedShape: sw.shape)
                 if inputMajor {
-                    // dW = Xᵀ·dY packs dY: the GEMM sums its columns on the way (the bias gradient).
-                    db = wantsBias ? Tensor(uninitializedShape: [outF]) : nil
-                    Kernels.backend.sgemm(transA: true, transB: false, m: inF, n: outF, k: rows, a: sx!.pointer, lda: inF,
-                                          b: g.pointer, ldb: outF, c: t.mutablePointer, ldc: outF, columnSums: db?.mutablePointer)
+                    (dw, db) = Tensor.inputMajorWeightGradient(input: sx!, outputGradient: g, rows: rows, withBias: wantsBias)
                 } else {
+                    var t = Tensor(uninitializedShape: sw.shape)
                     Kernels.backend.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: g.pointer, lda: outF,
                                           b: sx!.pointer, ldb: inF, c: t.mutablePointer, ldc: inF)
+                    dw = t
                 }
-                dw = t
             }
-            if wantsBias && db == nil { db = withNoGrad { g.reshaped(to: [rows, outF]).sum(axis: 0) } }
+            if wantsBias && db == nil { db = Tensor.biasGradient(outputGradient: g, rows: rows) }
             return needs.count > 2 ? [dx, dw, db] : [dx, dw]
         }
         return out
+    }
+
+    /// dW = Xᵀ·dY for a weight in the [in, out] layout (x: rows × in, dY: rows × out), and, when
+    /// asked, the bias gradient Σ_rows dY: the product packs dY anyway and sums its columns on the
+    /// way, instead of a pass of its own.
+    static func inputMajorWeightGradient(input x: Tensor, outputGradient g: Tensor, rows: Int,
+                                         withBias: Bool) -> (weight: Tensor, bias: Tensor?) {
+        let inF = x.shape.last ?? 0, outF = g.shape.last ?? 0
+        var dw = Tensor(uninitializedShape: [inF, outF])
+        var db = withBias ? Tensor(uninitializedShape: [outF]) : nil
+        Kernels.backend.sgemm(transA: true, transB: false, m: inF, n: outF, k: rows, a: x.pointer, lda: inF,
+                              b: g.pointer, ldb: outF, c: dw.mutablePointer, ldc: outF, columnSums: db?.mutablePointer)
+        return (dw, db)
+    }
+
+    /// Σ_rows dY (dY: rows × out), for a bias whose weight gets no gradient.
+    static func biasGradient(outputGradient g: Tensor, rows: Int) -> Tensor {
+        withNoGrad { g.reshaped(to: [rows, g.shape.last ?? 0]).sum(axis: 0) }
     }
 }
