@@ -38,7 +38,7 @@ struct BenchElementwiseCommand: ParsableCommand {
         let x = allocateFloats(n), dy = allocateFloats(n), y = allocateFloats(n), dx = allocateFloats(n)
         let gamma = allocateFloats(width), beta = allocateFloats(width), dgamma = allocateFloats(width), dbeta = allocateFloats(width)
         let mean = allocateFloats(rows), rstd = allocateFloats(rows)
-        defer { for p in [x, dy, y, dx, gamma, beta, dgamma, dbeta, mean, rstd] { p.deallocate() } }
+        defer { for p in [x, dy, y, dx, gamma, beta, dgamma, dbeta, mean, rstd] { deallocateFloats(p) } }
         var rng = SeededRandom(seed: 1)
         for i in 0..<n { x[i] = 4 * rng.nextUniform() - 2; dy[i] = rng.nextUniform() - 0.5 }
         for i in 0..<width { gamma[i] = 1 + 0.1 * rng.nextUniform(); beta[i] = 0.1 * rng.nextUniform() }

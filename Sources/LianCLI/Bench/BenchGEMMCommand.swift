@@ -51,7 +51,7 @@ struct BenchGEMMCommand: ParsableCommand {
             var rng = SeededRandom(seed: 1)
             let a = allocateFloats(m * k), b = allocateFloats(k * n)
             let c = allocateFloats(m * n), cRef = allocateFloats(m * n)
-            defer { a.deallocate(); b.deallocate(); c.deallocate(); cRef.deallocate() }
+            defer { for p in [a, b, c, cRef] { deallocateFloats(p) } }
             for i in 0..<(m * k) { a[i] = rng.nextUniform() - 0.5 }
             for i in 0..<(k * n) { b[i] = rng.nextUniform() - 0.5 }
             for (name, transA, transB) in cases {

@@ -40,7 +40,7 @@ enum MachinePeak {
     static func triadGBs(threads: Int, seconds: Double) -> Double {
         let count = 32 << 20   // 128 MiB per array
         let a = allocateFloats(count), b = allocateFloats(count), c = allocateFloats(count)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        defer { for p in [a, b, c] { deallocateFloats(p) } }
         b.update(repeating: 1, count: count); c.update(repeating: 2, count: count); a.update(repeating: 0, count: count)
         let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
         let time = Stopwatch.bestTime(seconds: seconds) {

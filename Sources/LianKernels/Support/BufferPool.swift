@@ -63,7 +63,7 @@ public final class BufferPool: @unchecked Sendable {
             }
             lock.unlock()
         }
-        pointer.deallocate()
+        deallocateFloats(pointer)
     }
 
     /// Releases every cached buffer to the system.
@@ -73,7 +73,7 @@ public final class BufferPool: @unchecked Sendable {
         free = [:]
         cachedBytes = 0
         lock.unlock()
-        for p in all { p.deallocate() }
+        for p in all { deallocateFloats(p) }
     }
 }
 

@@ -97,7 +97,7 @@ public enum Normalization {
         // Per chunk: dγ partial [C], dβ partial [C].
         let partial = allocateFloats(chunks * 2 * cols)
         partial.update(repeating: 0, count: chunks * 2 * cols)
-        defer { partial.deallocate() }
+        defer { deallocateFloats(partial) }
         let X = SendablePointer(x), G = SendablePointer(gamma), R = SendablePointer(rstd)
         let Mu = mean.map { SendablePointer($0) }
         let DY = SendablePointer(dy), DX = SendablePointer(dx), P = SendablePointer(partial)
