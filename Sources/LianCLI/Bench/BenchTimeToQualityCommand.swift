@@ -12,8 +12,8 @@ import LianTraining
 /// sizing its cosine schedule to the budget from its own measured step time. Validation bits per
 /// byte on the same fixed windows of val.bin at 20 points; evaluation time is not training time.
 /// The two sides take turns a step at a time (each clock counts only its own steps), so that both
-/// see the same machine: run one after the other on a shared host, the side that drew the
-/// quieter minutes won by up to 15% of speed (`--sequential` still runs them so).
+/// see the same minutes of a shared host whose speed drifts (`--sequential` runs PyTorch after
+/// Lian instead; in the runs of BENCHMARKS.md the order did not change the step ratio much).
 struct BenchTimeToQualityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "time-to-quality",
