@@ -69,13 +69,15 @@ import Testing
     }
 
     /// Wider than several column blocks with a short A: A is packed once and reused (and k spans
-    /// two k-blocks).
+    /// two k-blocks), and the column blocks narrow to fit beside A's k-block — down to one panel
+    /// where that k-block alone fills the budget (m = 690).
     @Test func wideProductsReuseThePackedA() {
         for kernel in Self.kernels {
             for (ta, tb) in [(false, false), (false, true), (true, false)] {
                 check(transA: ta, transB: tb, m: 13, n: 2100, k: 400, alpha: 0.5, beta: 1, kernel: kernel, threads: 2)
                 check(transA: ta, transB: tb, m: 70, n: 1500, k: 33, alpha: 1, beta: 0, kernel: kernel, threads: 1)
             }
+            check(transA: false, transB: true, m: 690, n: 1030, k: 385, alpha: 0.5, beta: 1, kernel: kernel, threads: 1)
         }
     }
 

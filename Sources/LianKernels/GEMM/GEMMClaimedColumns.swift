@@ -27,7 +27,8 @@ extension GEMM {
     }
 
     /// See the file header: C = alpha · op(A) · op(B) + beta · C split over `threads` threads by
-    /// chunks of columns (about four per thread, at most nc each) claimed from a counter;
+    /// chunks of columns (about four per thread, at most nc each, and narrow enough that a chunk's
+    /// block of op(B) fits in L2 beside a k-block of op(A): columnsBesideResidentA) claimed from a counter;
     /// `columnSums` are summed by whichever thread claims the columns.
     @inline(__always)
     static func splitByClaimedColumns<K: GEMMMicroKernel>(
@@ -39,7 +40,8 @@ extension GEMM {
         let nr = K.nr
         let (kcMax, mcMax, _) = blockSizes(K.self, m: m, n: n, k: k)
         let mPadded = roundUp(m, K.mr)
-        let chunk = min((nc / nr) * nr, max(nr, roundUp((n + 4 * threads - 1) / (4 * threads), nr)))
+        let widest = min((nc / nr) * nr, columnsBesideResidentA(K.self, kc: kcMax, mPadded: mPadded))
+        let chunk = min(widest, max(nr, roundUp((n + 4 * threads - 1) / (4 * threads), nr)))
         let chunks = (n + chunk - 1) / chunk
         if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
         let claims = Atomic<Int>(0)
