@@ -3,6 +3,8 @@
 //
 // m, n, k: the sizes of C = op(A)[m×k] · op(B)[k×n]; mc/nc/kc: the block being packed.
 
+import LianKernelsC
+
 /// Packs op(A)[i0..<i0+mc, p0..<p0+kc] into MR-row panels (kc × MR each), scaled by `alpha`,
 /// zero-padding the last panel to MR rows.
 @inline(__always) @usableFromInline
@@ -171,20 +173,13 @@ func sumPackedColumns(_ packed: UnsafePointer<Float>, kc: Int, nc: Int, nr: Int,
 /// column r of the destination (dst + q·stride holds source column q). Four rounds of "unzip"
 /// (even lanes of a pair of rows, then odd lanes) each rotate the 8-bit element index by one
 /// bit, so four of them swap its row and column halves: one two-source permute per vector per
-/// round instead of a 16-lane gather per output vector. `laneByLane` picks `unzip16` over
-/// SIMD32's evenHalf/oddHalf: the halves compile to exactly one permute each where the compiler
-/// inlines them (B's packing), but in some callers it left them as calls (attention's per-head
-/// transposes), where the lane-by-lane form is the faster one.
+/// round instead of a 16-lane gather per output vector.
 @inline(__always) @usableFromInline
-func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutablePointer<Float>, stride: Int,
-                 laneByLane: Bool = false) {
+func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutablePointer<Float>, stride: Int) {
     var v = (loadV16(src), loadV16(src + ld), loadV16(src + 2 * ld), loadV16(src + 3 * ld),
              loadV16(src + 4 * ld), loadV16(src + 5 * ld), loadV16(src + 6 * ld), loadV16(src + 7 * ld),
              loadV16(src + 8 * ld), loadV16(src + 9 * ld), loadV16(src + 10 * ld), loadV16(src + 11 * ld),
              loadV16(src + 12 * ld), loadV16(src + 13 * ld), loadV16(src + 14 * ld), loadV16(src + 15 * ld))
-    @inline(__always) func unzip(_ a: V16, _ b: V16) -> (V16, V16) {
-        laneByLane ? unzip16(a, b) : unzipHalves(a, b)
-    }
     for _ in 0..<4 {
         let (e0, o0) = unzip(v.0, v.1), (e1, o1) = unzip(v.2, v.3), (e2, o2) = unzip(v.4, v.5), (e3, o3) = unzip(v.6, v.7)
         let (e4, o4) = unzip(v.8, v.9), (e5, o5) = unzip(v.10, v.11), (e6, o6) = unzip(v.12, v.13), (e7, o7) = unzip(v.14, v.15)
@@ -197,16 +192,14 @@ func transpose16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutable
 }
 
 /// 8 rows × 16 k steps (row r: 16 floats at src + r·ld) written k-major: dst[p·8 + r], 128
-/// floats, scaled by alpha. Four unzip rounds move the row index below the k index. The rounds
-/// use the lane-by-lane `unzip16`: inlined into the row-block loop (packA there), SIMD32's
-/// evenHalf/oddHalf were left as calls, and the two-thread products with a packed A ran 4% slower.
+/// floats, scaled by alpha. Four unzip rounds move the row index below the k index.
 @inline(__always) @usableFromInline
 func transpose8x16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutablePointer<Float>, alpha: Float) {
     var v = (loadV16(src), loadV16(src + ld), loadV16(src + 2 * ld), loadV16(src + 3 * ld),
              loadV16(src + 4 * ld), loadV16(src + 5 * ld), loadV16(src + 6 * ld), loadV16(src + 7 * ld))
     for _ in 0..<4 {
-        let (e0, o0) = unzip16(v.0, v.1), (e1, o1) = unzip16(v.2, v.3)
-        let (e2, o2) = unzip16(v.4, v.5), (e3, o3) = unzip16(v.6, v.7)
+        let (e0, o0) = unzip(v.0, v.1), (e1, o1) = unzip(v.2, v.3)
+        let (e2, o2) = unzip(v.4, v.5), (e3, o3) = unzip(v.6, v.7)
         v = (e0, e1, e2, e3, o0, o1, o2, o3)
     }
     let scale = V16(repeating: alpha)
@@ -214,21 +207,14 @@ func transpose8x16(_ src: UnsafePointer<Float>, _ ld: Int, into dst: UnsafeMutab
     storeV16(v.4 * scale, dst + 64); storeV16(v.5 * scale, dst + 80); storeV16(v.6 * scale, dst + 96); storeV16(v.7 * scale, dst + 112)
 }
 
-/// The even lanes of a then b, and the odd lanes of a then b, through SIMD32's halves: one
-/// permute each where the compiler inlines them.
+/// The even lanes of a then b, and the odd lanes of a then b: one two-source permute each,
+/// written in C (LianKernelsC) because Swift's SIMD32 evenHalf/oddHalf, and a lane-by-lane
+/// initializer, compile to that permute in some callers only — inlined deep in the GEMM's
+/// row-block loop, the halves were left as function calls (two-thread products with a packed A
+/// or a transposed B 3–5% slower) and the lane-by-lane form doubled the permutes.
 @inline(__always) @usableFromInline
-func unzipHalves(_ a: V16, _ b: V16) -> (V16, V16) {
-    let both = SIMD32<Float>(lowHalf: a, highHalf: b)
-    return (both.evenHalf, both.oddHalf)
-}
-
-/// The same as `unzipHalves`, written lane by lane rather than
-/// with SIMD32's evenHalf/oddHalf, which the compiler sometimes left as calls; this form becomes
-/// one two-source permute per vector.
-@inline(__always) @usableFromInline
-func unzip16(_ a: V16, _ b: V16) -> (V16, V16) {
-    (V16(a[0], a[2], a[4], a[6], a[8], a[10], a[12], a[14], b[0], b[2], b[4], b[6], b[8], b[10], b[12], b[14]),
-     V16(a[1], a[3], a[5], a[7], a[9], a[11], a[13], a[15], b[1], b[3], b[5], b[7], b[9], b[11], b[13], b[15]))
+func unzip(_ a: V16, _ b: V16) -> (V16, V16) {
+    (lian_even_lanes(a, b), lian_odd_lanes(a, b))
 }
 
 /// Columns `from..<to` of 16 rows (src + r·ld), each written as one 16-float vector at

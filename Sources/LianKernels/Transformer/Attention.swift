@@ -213,7 +213,7 @@ public enum Attention {
                                  into dst: UnsafeMutablePointer<Float>, stride: Int) {
         var c0 = 0
         while c0 < columns {
-            transpose16(src + c0, rowStride, into: dst + c0 * stride, stride: stride, laneByLane: true)
+            transpose16(src + c0, rowStride, into: dst + c0 * stride, stride: stride)
             c0 += 16
         }
     }

@@ -29,4 +29,18 @@ static inline int lian_release_free_memory(void) { return malloc_trim(0); }
 static inline int lian_release_free_memory(void) { return 0; }
 #endif
 
+/// 16 floats, which Swift sees as SIMD16<Float>.
+typedef float lian_float16 __attribute__((ext_vector_type(16)));
+
+/// The even lanes of a, then of b (a0 a2 … a14 b0 b2 … b14): one two-source permute, always.
+/// Swift's SIMD32 evenHalf/oddHalf are sometimes left as function calls deep in an inlined loop.
+static inline __attribute__((always_inline)) lian_float16 lian_even_lanes(lian_float16 a, lian_float16 b) {
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+}
+
+/// The odd lanes of a, then of b (a1 a3 … a15 b1 b3 … b15): one two-source permute, always.
+static inline __attribute__((always_inline)) lian_float16 lian_odd_lanes(lian_float16 a, lian_float16 b) {
+    return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+}
+
 #endif
