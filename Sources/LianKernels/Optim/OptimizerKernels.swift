@@ -12,6 +12,8 @@
 // SGD (coupled weight decay, momentum μ, dampening 0, optional Nesterov):
 //   g ← g + λ·p;  b ← g (first step) or μ·b + g;  d ← g + μ·b (Nesterov) or b;  p ← p − lr·d
 
+import LianKernelsC
+
 public struct AdamWScalars: Sendable {
     /// 1 − lr·λ
     public var decayFactor: Float
@@ -62,7 +64,7 @@ public enum OptimizerKernels {
                 pv *= s.decayFactor
                 mv = mv + oneMinusBeta1 * (gv - mv)
                 vv = vv * s.beta2 + oneMinusBeta2 * gv * gv
-                let denom = vv.squareRoot() / s.biasCorrection2Sqrt + s.eps
+                let denom = lian_sqrt16(vv) / s.biasCorrection2Sqrt + s.eps
                 pv = pv + s.negativeStepSize * (mv / denom)
                 if w == 16 {
                     store16(pv, P.base + i); store16(mv, M.base + i); store16(vv, V.base + i)

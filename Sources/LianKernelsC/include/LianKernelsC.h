@@ -43,4 +43,10 @@ static inline __attribute__((always_inline)) lian_float16 lian_odd_lanes(lian_fl
     return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 }
 
+/// The square root of each lane, correctly rounded (the same bits as sqrtf): one vector square
+/// root. Swift's SIMD16 squareRoot() calls libm's sqrtf lane by lane.
+static inline __attribute__((always_inline)) lian_float16 lian_sqrt16(lian_float16 x) {
+    return __builtin_elementwise_sqrt(x);
+}
+
 #endif
