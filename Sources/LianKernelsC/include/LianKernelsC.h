@@ -1,8 +1,9 @@
 #ifndef LIAN_KERNELS_C_H
 #define LIAN_KERNELS_C_H
 
-// What Swift cannot say: cache prefetch and spin-wait hints. Static inline, so the Swift compiler
-// inlines each as a single instruction.
+// What Swift cannot say, or cannot be relied on to compile to one instruction: cache prefetch and
+// spin-wait hints, two-source lane permutes and a vector square root. Static inline, so the Swift
+// compiler inlines each as a single instruction wherever it is used.
 
 /// Asks the processor to bring the cache line holding `address` into all cache levels, for writing.
 static inline __attribute__((always_inline)) void lian_prefetch_for_write(const void *address) {
