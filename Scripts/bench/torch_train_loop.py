@@ -2,7 +2,8 @@
 """The PyTorch peer of `lian bench time-to-quality`: trains the same GPT-2 model (the module of
 torch_train_step.py) on the same `lian data prepare` shards for a wall-clock budget, as Lian's
 trainer does: AdamW with decay on >= 2-D weights, linear warmup + cosine decay to a floor sized to
-the budget (steps = budget / measured step time), global-norm clipping, random (B, T) windows.
+the budget (steps = budget / measured step time: first from a probe, then at the end of warmup from
+the run's own steps, as Lian's TimeBudget does), global-norm clipping, random (B, T) windows.
 Validation loss is measured on the same fixed, contiguous windows of val.bin as Lian's side, at
 the same fractions of the budget; evaluation time is not counted as training time.
 Prints one JSON object: the settings and the curve [{seconds, tokens, step, val_loss}].
@@ -118,7 +119,15 @@ def main():
     optimizer.state.clear()
     total = max(50, int(a.seconds / seconds_per_step))
 
-    eval_steps = sorted({max(1, round(total * (i + 1) / a.evals)) for i in range(a.evals)})
+    def evaluation_steps(total):
+        return {max(1, round(total * (i + 1) / a.evals)) for i in range(a.evals)}
+
+    eval_steps = evaluation_steps(total)
+    # Lian's TimeBudget: time the run's own steps from the end of step `first_timed` to the end of
+    # warmup (no learning rate so far depends on the total), then fit the rest of the budget.
+    sizing_step = max(a.warmup, 20)
+    first_timed = min(5, sizing_step // 4)
+    clock_at_first_timed = None
     curve = [{"seconds": 0.0, "tokens": 0, "step": 0, "val_loss": evaluate()}]
     alternating = a.alternate
 
@@ -131,14 +140,22 @@ def main():
 
     end_turn()
     clock = 0.0
-    for step in range(total):
+    step = 0
+    while step < total:
         start = time.perf_counter()
         train_step(step, total)
         clock += time.perf_counter() - start
+        if step + 1 == first_timed:
+            clock_at_first_timed = clock
+        if step + 1 == sizing_step and clock_at_first_timed is not None and clock > clock_at_first_timed:
+            measured = (clock - clock_at_first_timed) / (sizing_step - first_timed)
+            total = sizing_step + max(1, int((a.seconds - clock) / measured))
+            eval_steps = {s for s in eval_steps if s <= step + 1} | {s for s in evaluation_steps(total) if s > step + 1}
         if step + 1 in eval_steps:
             curve.append({"seconds": clock, "tokens": (step + 1) * a.batch * a.context, "step": step + 1, "val_loss": evaluate()})
         if step + 1 < total:
             end_turn()
+        step += 1
     print(json.dumps({"implementation": "pytorch", "torch_version": torch.__version__, "threads": a.threads,
                       "seconds_per_step_probe": seconds_per_step, "steps": total, "curve": curve}))
 

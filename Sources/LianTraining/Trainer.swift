@@ -35,7 +35,8 @@ struct TrainerState: Codable {
 /// accumulation, global-norm clipping, periodic evaluation and checkpoints. Seeded: the same config
 /// gives the same run, and a run resumed from a checkpoint continues bit for bit.
 public final class Trainer {
-    public let config: TrainingConfig
+    /// The run's settings; only `resize(steps:)` changes them (the length of the run).
+    public private(set) var config: TrainingConfig
     public let model: any LanguageModel
     let optimizer: AdamW
     let loader: BatchLoader
@@ -139,6 +140,20 @@ public final class Trainer {
                 }
             }
         }
+    }
+
+    /// Ends the run at `steps` (more than the steps done) instead: the learning-rate schedule's
+    /// cosine (or decay) is laid over the new total from here on. `TimeBudget` calls for it at the
+    /// end of warmup, when no learning rate so far has depended on the total, so the run is then
+    /// exactly the run that had been planned with `steps` from the start.
+    public func resize(steps: Int) throws {
+        guard steps > step else {
+            throw TrainingError(path: config.out, "cannot end the run at step \(steps): \(step) steps are done already")
+        }
+        var resized = config
+        resized.steps = steps
+        try resized.validate()
+        config = resized
     }
 
     /// Trains until `config.steps` (or until `onStep` or `stopRequested` says stop), then writes a

@@ -173,6 +173,46 @@ import Testing
         #expect(lines.count == 150)
     }
 
+    @Test func aRunResizedAtTheEndOfWarmupIsTheRunPlannedSoFromTheStart() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lian-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (data, tokenizer) = try Self.prepareData(in: directory)
+        let planned = try Trainer(config: Self.config(data: data, out: directory.appendingPathComponent("a"), steps: 9), tokenizerFile: tokenizer)
+        try planned.run()
+
+        // Planned for 40 steps; at the end of warmup (5 steps) told to end at 9.
+        let resized = try Trainer(config: Self.config(data: data, out: directory.appendingPathComponent("b"), steps: 40), tokenizerFile: tokenizer)
+        resized.onStep = { m in
+            if m.step == 5 { try! resized.resize(steps: 9) }
+            return true
+        }
+        try resized.run()
+        #expect(resized.step == 9 && resized.config.steps == 9)
+        #expect(resized.metrics.map(\.learningRate) == planned.metrics.map(\.learningRate))
+        #expect(resized.metrics.map(\.loss) == planned.metrics.map(\.loss))
+        #expect(throws: TrainingError.self) { try resized.resize(steps: 9) }   // no shorter than the steps done
+    }
+
+    @Test func aTimeBudgetSizesTheRunFromItsOwnSteps() {
+        var budget = TimeBudget(seconds: 100, warmupSteps: 50)
+        #expect(budget.firstTimedStep == 5 && budget.sizingStep == 50)
+        // Five slow first steps (2 s each), then 0.5 s a step.
+        var total: Int?
+        for step in 1...50 {
+            let clock = step <= 5 ? 2.0 * Double(step) : 10 + 0.5 * Double(step - 5)
+            if let t = budget.totalSteps(afterStep: step, clock: clock) { total = t; #expect(step == 50) }
+        }
+        // 32.5 s spent after 50 steps; 67.5 s more at 0.5 s a step.
+        #expect(total == 50 + 135)
+        // A budget already spent still ends one step later, not before.
+        var spent = TimeBudget(seconds: 1, warmupSteps: 0)
+        #expect(spent.sizingStep == 20 && spent.firstTimedStep == 5)
+        var last: Int?
+        for step in 1...20 { last = spent.totalSteps(afterStep: step, clock: Double(step)) ?? last }
+        #expect(last == 21)
+    }
+
     @Test func configErrorsAreClear() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lian-run-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }

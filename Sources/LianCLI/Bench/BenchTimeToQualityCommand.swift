@@ -9,7 +9,8 @@ import LianTraining
 
 /// `lian bench time-to-quality`: the same model, tokenizer and shards trained for the same
 /// wall-clock budget by Lian and by a PyTorch loop (Scripts/bench/torch_train_loop.py), each
-/// sizing its cosine schedule to the budget from its own measured step time. Validation bits per
+/// sizing its cosine schedule to the budget from its own step time: first from a probe, then, at
+/// the end of warmup, from the run's own steps (TimeBudget; the loop does the same). Validation bits per
 /// byte on the same fixed windows of val.bin at 20 points; evaluation time is not training time.
 /// The two sides take turns a step at a time (each clock counts only its own steps), so that both
 /// see the same minutes of a shared host whose speed drifts (`--sequential` runs PyTorch after
@@ -64,7 +65,8 @@ struct BenchTimeToQualityCommand: ParsableCommand {
         try? FileManager.default.removeItem(atPath: config.out)
         let trainer = try Trainer(config: config, tokenizerFile: URL(fileURLWithPath: tokenizer))
         trainer.stopRequested = { false }
-        let evalSteps = Set((1...evals).map { max(1, Int((Double(config.steps) * Double($0) / Double(evals)).rounded())) })
+        var evalSteps = Self.evaluationSteps(total: config.steps, count: evals)
+        var budget = TimeBudget(seconds: seconds, warmupSteps: config.warmupSteps)
         func evaluate() -> Double {
             withNoGrad {
                 Double(trainer.model.loss(IndexTensor(shape: [evalWindows, t], values: inputs),
@@ -84,9 +86,14 @@ struct BenchTimeToQualityCommand: ParsableCommand {
         var clock = 0.0, lastEnd = Date()
         trainer.onStep = { m in
             clock += Date().timeIntervalSince(lastEnd)
+            if let total = budget.totalSteps(afterStep: m.step, clock: clock) {
+                // The length from this run's own steps; the evaluations still to come spread over it.
+                try? trainer.resize(steps: total)
+                evalSteps = evalSteps.filter { $0 <= m.step }.union(Self.evaluationSteps(total: trainer.config.steps, count: evals).filter { $0 > m.step })
+            }
             if evalSteps.contains(m.step) {
                 lianCurve.append(Point(seconds: clock, tokens: m.tokens, step: m.step, bitsPerByte: bitsPerByte(evaluate())))
-                FileHandle.standardError.write(Data(String(format: "\rLian     step %d/%d  %.0f s  %.4f bits/byte\u{1B}[K", m.step, config.steps, clock, lianCurve.last!.bitsPerByte).utf8))
+                FileHandle.standardError.write(Data(String(format: "\rLian     step %d/%d  %.0f s  %.4f bits/byte\u{1B}[K", m.step, trainer.config.steps, clock, lianCurve.last!.bitsPerByte).utf8))
             }
             peer?.takeTurn()    // PyTorch's step, on PyTorch's clock, not Lian's
             lastEnd = Date()
@@ -121,7 +128,7 @@ struct BenchTimeToQualityCommand: ParsableCommand {
         try plot.write(to: outURL.appendingPathComponent("time-to-quality.svg"))
         let encoder = JSONEncoder(); encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(["lian": lianCurve, "pytorch": torchCurve]).write(to: outURL.appendingPathComponent("time-to-quality.json"))
-        say(String(format: "Lian:    %d steps, final %.4f bits/byte after %.0f s", config.steps, lianCurve.last!.bitsPerByte, lianCurve.last!.seconds))
+        say(String(format: "Lian:    %d steps, final %.4f bits/byte after %.0f s", trainer.config.steps, lianCurve.last!.bitsPerByte, lianCurve.last!.seconds))
         if let last = torchCurve.last {
             say(String(format: "PyTorch: %d steps, final %.4f bits/byte after %.0f s", last.step, last.bitsPerByte, last.seconds))
             if let reach = Self.firstTime(lianCurve, reaching: last.bitsPerByte) {
@@ -131,6 +138,11 @@ struct BenchTimeToQualityCommand: ParsableCommand {
             }
         }
         say("plot: \(outURL.appendingPathComponent("time-to-quality.svg").path)")
+    }
+
+    /// The steps after which a run of `total` steps is evaluated: `count` points evenly spread.
+    static func evaluationSteps(total: Int, count: Int) -> Set<Int> {
+        Set((1...count).map { max(1, Int((Double(total) * Double($0) / Double(count)).rounded())) })
     }
 
     /// The first time the curve is at or below `target`, interpolated linearly between points.

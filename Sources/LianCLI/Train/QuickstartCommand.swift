@@ -49,7 +49,8 @@ struct QuickstartCommand: ParsableCommand {
         let report = try pipeline.run(inputs: files, tokenizer: tokenizer, outputDirectory: dataURL)
         say("3/5 data: \(report.read.documents) documents read, \(report.afterNearDedup.documents) kept after cleaning and dedup, \(report.trainTokens) training tokens → \(dataURL.path)")
 
-        // Train for the time budget: measure a few steps first, then size the schedule to fit.
+        // Train for the time budget: measure a few steps first and size the schedule to fit, then
+        // size it again from the run's own steps at the end of warmup (TimeBudget).
         var config = TrainingConfig(model: .gpt2(GPT2Config(vocabSize: tokenizer.vocabularySize, contextLength: 128, width: 192, layers: 4, heads: 4)),
                                     data: dataURL.path, out: outURL.appendingPathComponent("run").path)
         config.batchSize = 16; config.context = 128; config.learningRate = 2e-3; config.minimumLearningRate = 2e-4
@@ -61,10 +62,18 @@ struct QuickstartCommand: ParsableCommand {
         config.steps = max(50, Int(minutes * 60 / secondsPerStep - evaluationSteps))
         config.evalInterval = max(10, config.steps / 10)
         config.checkpointInterval = max(50, config.steps / 4)
-        say("4/5 training \(config.steps) steps (~\(String(format: "%.1f", minutes)) min, \(String(format: "%.2f", secondsPerStep)) s/step; Ctrl-C stops early and still shows samples)…")
+        say("4/5 training about \(config.steps) steps (~\(String(format: "%.1f", minutes)) min, \(String(format: "%.2f", secondsPerStep)) s/step; Ctrl-C stops early and still shows samples)…")
         let run = try Trainer(config: config, tokenizerFile: tokenizerURL)
         let progress = TrainingProgress(config: config, firstStep: 0)
-        run.onStep = { progress.update($0); return true }
+        var budget = TimeBudget(seconds: minutes * 60 - evaluationSteps * secondsPerStep, warmupSteps: config.warmupSteps)
+        run.onStep = { m in
+            if let total = budget.totalSteps(afterStep: m.step, clock: m.seconds) {
+                try? run.resize(steps: total)
+                progress.config = run.config
+            }
+            progress.update(m)
+            return true
+        }
         InterruptSignal.install {
             FileHandle.standardError.write(Data("\ninterrupted: stopping after this step (Ctrl-C again to quit at once)\n".utf8))
         }

@@ -6,7 +6,8 @@ import LianTraining
 /// FLOPs utilization against the machine's measured FMA peak, and the ETA. Validation results and
 /// skipped steps get a line of their own.
 final class TrainingProgress {
-    let config: TrainingConfig
+    /// The run's settings (replaced when a run sized to a time budget resizes itself).
+    var config: TrainingConfig
     let flopsPerToken: Double
     let peakFLOPs: Double
     let start = Date()
