@@ -12,7 +12,8 @@ import LianTraining
 /// sizing its cosine schedule to the budget from its own step time: first from a probe, then, at
 /// the end of warmup, from the run's own steps (TimeBudget; the loop does the same). Validation bits per
 /// byte on the same fixed windows of val.bin at 20 points; evaluation time is not training time.
-/// The two sides take turns a step at a time (each clock counts only its own steps), so that both
+/// The two sides take turns a step at a time (each clock counts only its own steps, and each turn
+/// starts after the other side's idle threads have stopped spinning: TorchPeer), so that both
 /// see the same minutes of a shared host whose speed drifts (`--sequential` runs PyTorch after
 /// Lian instead; in the runs of BENCHMARKS.md the order did not change the step ratio much).
 struct BenchTimeToQualityCommand: ParsableCommand {

@@ -4,7 +4,16 @@ import Foundation
 /// With `alternating`, the script takes turns with Lian (Scripts/bench/torch_train_loop.py
 /// --alternate): it prints "turn" whenever it waits, and goes on for one step per byte it reads
 /// from stdin; at end of input it runs on alone.
+///
+/// Each turn starts on a settled machine: a side's idle threads spin for a while before they
+/// sleep (PyTorch's OpenMP worker used ~8 ms of CPU after each of its steps, measured with
+/// `time.process_time()` across a sleep; Lian's workers ~1 ms), and on two cores that spinning
+/// would be charged to the other side's next step. So each hand-over waits `settleSeconds`
+/// first, on neither side's clock.
 final class TorchPeer {
+    /// The pause at each hand-over, longer than either side's idle threads spin.
+    static let settleSeconds = 0.02
+
     private let process = Process()
     private let input = Pipe(), output = Pipe()
     private var lastJSON: String?
@@ -36,6 +45,7 @@ final class TorchPeer {
     @discardableResult
     func takeTurn() -> Bool {
         guard alternating else { return false }
+        Thread.sleep(forTimeInterval: Self.settleSeconds)
         do { try input.fileHandleForWriting.write(contentsOf: Data([0x2E])) } catch { alternating = false; return false }
         return readUntilTurn()
     }
@@ -53,7 +63,7 @@ final class TorchPeer {
 
     private func readUntilTurn() -> Bool {
         while let line = readLine() {
-            if line == "turn" { return true }
+            if line == "turn" { Thread.sleep(forTimeInterval: Self.settleSeconds); return true }
             if line.hasPrefix("{") { lastJSON = line; break }
         }
         alternating = false
