@@ -180,10 +180,14 @@ public enum GEMM {
         let (kcMax, mcMax, ncMax) = blockSizes(K.self, m: m, n: n, k: k)
         // When C is wider than one nc block and all of op(A) packs into 2 MiB (a short, wide
         // product such as a language-model head), A is packed once for every column block instead
-        // of once per block (packAllOfA), and the column blocks narrow to fit beside it in L2.
+        // of once per block (packAllOfA), and the column blocks narrow to fit beside it in L2 —
+        // unless fewer than two panels would fit there (a head of 640 tokens or more at kc 384):
+        // blocks of one panel ran 3–7% slower than the usual blocking (one thread, 640–1,024 rows
+        // × 384 × 4096), while 2–13 panels ran 2–7% faster (256–608 rows).
         let mPadded = roundUp(m, K.mr)
         let readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
         let residentA = !readsAInPlace && n > ncMax && mPadded * k <= (1 << 19)
+            && columnsBesideResidentA(K.self, kc: kcMax, mPadded: mPadded) >= 2 * K.nr
         let ncBlock = residentA ? min(ncMax, columnsBesideResidentA(K.self, kc: kcMax, mPadded: mPadded)) : ncMax
         withPackingBuffers(a: readsAInPlace ? 1 : residentA ? mPadded * k : mcMax * kcMax, b: ncBlock * kcMax) { packedA, packedB in
             // A beta other than 0 or 1 is applied once up front; then the first k-block either stores
