@@ -69,8 +69,9 @@ import Testing
     }
 
     /// Wider than several column blocks with a short A: A is packed once and reused (and k spans
-    /// two k-blocks), and the column blocks narrow to fit beside A's k-block — down to one panel
-    /// where that k-block alone fills the budget (m = 690).
+    /// two k-blocks), and the column blocks narrow to fit beside A's k-block — or, where that
+    /// k-block alone fills the budget (m = 690), the wide product's blocks of at most 512 columns
+    /// walked A micro-panel by A micro-panel.
     @Test func wideProductsReuseThePackedA() {
         for kernel in Self.kernels {
             for (ta, tb) in [(false, false), (false, true), (true, false)] {
@@ -162,10 +163,11 @@ import Testing
     /// against the naive product, and the same bits — C and the column sums — on one, two and
     /// three threads, in every transposition case, over several k-blocks (whose sums a row block
     /// must add in order) and two column blocks, with a bias, alpha, beta 1 and padded strides;
-    /// n ≤ 512 with alpha 1 also takes the in-place A of the 8×32 kernel.
+    /// n ≤ 512 with alpha 1 also takes the in-place A of the 8×32 kernel; n > 1024 packs op(A)
+    /// once into a buffer the threads share, over two k-blocks (530 × 1090 × 400).
     @Test func blocksClaimedByThreads() {
         for kernel in [GEMM.MicroKernelShape.rows6cols16, .rows8cols32] {
-            for (m, n, k) in [(521, 40, 800), (515, 1060, 12), (20, 1100, 400), (37, 2100, 30)] {
+            for (m, n, k) in [(521, 40, 800), (515, 1060, 12), (530, 1090, 400), (20, 1100, 400), (37, 2100, 30)] {
                 for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
                     check(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, beta: 0, kernel: kernel, threads: 2)
                     do {

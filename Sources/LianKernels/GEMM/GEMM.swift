@@ -12,6 +12,8 @@
 // threads split C by columns when it is wide and by rows when it is tall, each packing its own
 // panels; a tall C's row blocks, and a short op(A)'s column chunks, are claimed by whichever
 // thread is free (GEMMClaimedRows.swift, GEMMClaimedColumns.swift).
+// A product wider than nc packs op(A) once and keeps an MR-row micro-panel of A in L1 instead,
+// while column blocks of at most 512 of B stream past it from L2 (wideColumnBlock).
 // A weight gradient Aᵀ·B with a long k is summed in two halves of k instead (GEMMHalvesOfK.swift).
 
 import Foundation
@@ -23,6 +25,21 @@ public enum GEMM {
     @usableFromInline static let kc = tuning("LIAN_GEMM_KC", 384)
     @usableFromInline static let mc = tuning("LIAN_GEMM_MC", 64)
     @usableFromInline static let nc = tuning("LIAN_GEMM_NC", 1024)
+
+    /// The column block of a wide product (wider than nc, and not a short A kept beside its
+    /// column blocks): the columns split into the fewest blocks of at most 512, as even as whole
+    /// panels allow (3072 → 6 × 512, 1536 → 3 × 512, 1152 → 3 × 384). Such a product packs op(A)
+    /// once for all its column blocks, and walks each row block A micro-panel by A micro-panel,
+    /// every B panel of the block streaming past the one in L1 (multiplyRowBlock's `aOuter`): a
+    /// 768 KB block of B stays in L2 where the 1.5 MB of an nc = 1024 block did not. Two threads,
+    /// in-process pairs: 4096×768×3072 +3–5% (best of 30, all three cases), 2048×384×1536,
+    /// 2048×384×1152 and 1024×384×4096 +5–8%; the order alone, repacking A for every 512-column
+    /// block, gained nothing (session 12).
+    @inline(__always)
+    static func wideColumnBlock(n: Int, nr: Int) -> Int {
+        let blocks = (n + 511) / 512
+        return roundUp((n + blocks - 1) / blocks, nr)
+    }
     static func tuning(_ name: String, _ value: Int) -> Int {
         ProcessInfo.processInfo.environment[name].flatMap { Int($0) } ?? value
     }
@@ -186,9 +203,12 @@ public enum GEMM {
         // × 384 × 4096), while 2–13 panels ran 2–7% faster (256–608 rows).
         let mPadded = roundUp(m, K.mr)
         let readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
-        let residentA = !readsAInPlace && n > ncMax && mPadded * k <= (1 << 19)
+        let besideA = !readsAInPlace && n > ncMax && mPadded * k <= (1 << 19)
             && columnsBesideResidentA(K.self, kc: kcMax, mPadded: mPadded) >= 2 * K.nr
-        let ncBlock = residentA ? min(ncMax, columnsBesideResidentA(K.self, kc: kcMax, mPadded: mPadded)) : ncMax
+        let wide = !readsAInPlace && n > ncMax && !besideA
+        let residentA = besideA || wide
+        let ncBlock = besideA ? min(ncMax, columnsBesideResidentA(K.self, kc: kcMax, mPadded: mPadded))
+            : wide ? wideColumnBlock(n: n, nr: K.nr) : ncMax
         withPackingBuffers(a: readsAInPlace ? 1 : residentA ? mPadded * k : mcMax * kcMax, b: ncBlock * kcMax) { packedA, packedB in
             // A beta other than 0 or 1 is applied once up front; then the first k-block either stores
             // (beta == 0) or accumulates, and every later k-block accumulates.
@@ -215,7 +235,8 @@ public enum GEMM {
                         multiplyRowBlock(K.self, transA: transA, a: a, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0, kc: kcCur,
                                          nc: ncCur, readsAInPlace: readsAInPlace,
                                          aBlock: residentA ? packedA + p0 * mPadded + i0 * kcCur : packedA, packsA: !residentA,
-                                         packedB: packedB, c: c + j0, ldc: ldc, accumulate: accumulate, bias: blockBias.map { $0 + j0 })
+                                         packedB: packedB, c: c + j0, ldc: ldc, accumulate: accumulate, bias: blockBias.map { $0 + j0 },
+                                         aOuter: wide)
                         if p0 + kcCur == k { epilogue.apply(c: c, ldc: ldc, i0: i0, rows: mcCur, j0: j0, cols: ncCur) }
                         i0 += mcCur
                     }
@@ -298,7 +319,7 @@ public enum GEMM {
     static func multiplyRowBlock<K: GEMMMicroKernel>(
         _ kernel: K.Type, transA: Bool, a: UnsafePointer<Float>, lda: Int, alpha: Float, i0: Int, mc: Int, p0: Int, kc: Int,
         nc: Int, readsAInPlace: Bool, aBlock: UnsafeMutablePointer<Float>, packsA: Bool, packedB: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?, aOuter: Bool = false
     ) {
         if readsAInPlace {
             MicroKernel8x32.runBlockUnpackedA(kc: kc, a: a + i0 * lda + p0, lda: lda, m: mc, b: packedB,
@@ -308,6 +329,20 @@ public enum GEMM {
         let mr = K.mr, nr = K.nr
         if packsA {
             packA(transA: transA, a: a, lda: lda, i0: i0, mc: mc, p0: p0, kc: kc, alpha: alpha, mr: mr, into: aBlock)
+        }
+        if aOuter {
+            // Each A micro-panel stays in L1 while the block's B panels stream past it from L2.
+            var ir = 0
+            while ir < mc {
+                var jr = 0
+                while jr < nc {
+                    K.run(kc: kc, a: UnsafePointer(aBlock + ir * kc), b: packedB + jr * kc, c: c + (i0 + ir) * ldc + jr, ldc: ldc,
+                          rows: min(mr, mc - ir), cols: min(nr, nc - jr), accumulate: accumulate, bias: bias.map { $0 + jr })
+                    jr += nr
+                }
+                ir += mr
+            }
+            return
         }
         var jr = 0
         while jr < nc {

@@ -12,7 +12,8 @@
 // k-blocks must still be added in order: a thread that claims block i of k-block p waits until
 // k-block p − 1 of block i is written (it was claimed before, so it is being written or done).
 // Each tile of C is the same sum of the same products in the same order whichever thread
-// computes it, so the result is the same bits as one thread's.
+// computes it, so the result is the same bits as one thread's. A product wider than nc packs
+// op(A) once, into a buffer the threads share (see wideColumnBlock in GEMM.swift).
 
 import LianKernelsC
 import Synchronization
@@ -33,7 +34,10 @@ extension GEMM {
         _ columnSums: UnsafeMutablePointer<Float>?, _ epilogue: GEMMEpilogue
     ) {
         let nr = K.nr
-        let (kcMax, mcMax, ncMax) = blockSizes(K.self, m: m, n: n, k: k)
+        let (kcMax, mcMax, ncUsual) = blockSizes(K.self, m: m, n: n, k: k)
+        let readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
+        let wide = !readsAInPlace && n > ncUsual
+        let ncMax = wide ? wideColumnBlock(n: n, nr: nr) : ncUsual
         let rowBlocks = (m + mcMax - 1) / mcMax
         let kBlocks = (k + kcMax - 1) / kcMax, columnBlocks = (n + ncMax - 1) / ncMax
         let phases = columnBlocks * kBlocks
@@ -48,12 +52,18 @@ extension GEMM {
             written.deinitialize(count: rowBlocks); written.deallocate()
         }
         if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
-        let readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
+        // A wide product packs op(A) once, into a buffer both threads share: a row block's k-block is
+        // packed by whichever thread claims it in the first column block, before that phase of the
+        // row block is marked written, which every later phase of the row block waits for.
+        let mPadded = roundUp(m, K.mr)
+        let shared = wide ? BufferPool.shared.take(mPadded * k) : (pointer: UnsafeMutablePointer<Float>(bitPattern: 64)!, capacity: 0)
+        defer { if wide { BufferPool.shared.give(shared.pointer, capacity: shared.capacity) } }
+        let S = SendablePointer(shared.pointer)
         let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
         let biasPointer = bias.map { SendablePointer($0) }, sums = columnSums.map { SendablePointer($0) }
         nonisolated(unsafe) let Claims = claims, Written = written
         parallelFor(threads) { t in
-            withPackingBuffers(a: readsAInPlace ? 1 : mcMax * kcMax, b: ncMax * kcMax) { packedA, packedB in
+            withPackingBuffers(a: readsAInPlace || wide ? 1 : mcMax * kcMax, b: ncMax * kcMax) { packedA, packedB in
                 var phase = 0
                 var j0 = 0
                 while j0 < n {
@@ -80,8 +90,10 @@ extension GEMM {
                             while Written[i].load(ordering: .acquiring) < phase { lian_spin_pause() }
                             let i0 = i * mcMax, mcCur = min(mcMax, m - i0)
                             multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
-                                             kc: kcCur, nc: ncCur, readsAInPlace: readsAInPlace, aBlock: packedA, packsA: true,
-                                             packedB: packedB, c: C.base + j0, ldc: ldc, accumulate: accumulate, bias: blockBias)
+                                             kc: kcCur, nc: ncCur, readsAInPlace: readsAInPlace,
+                                             aBlock: wide ? S.base + p0 * mPadded + i0 * kcCur : packedA, packsA: !wide || j0 == 0,
+                                             packedB: packedB, c: C.base + j0, ldc: ldc, accumulate: accumulate, bias: blockBias,
+                                             aOuter: wide)
                             if p0 + kcCur == k { epilogue.apply(c: C.base, ldc: ldc, i0: i0, rows: mcCur, j0: j0, cols: ncCur) }
                             Written[i].store(phase + 1, ordering: .releasing)
                         }
