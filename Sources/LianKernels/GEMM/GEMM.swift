@@ -13,7 +13,7 @@
 // panels; a tall C's row blocks, and a short op(A)'s column chunks, are claimed by whichever
 // thread is free (GEMMClaimedRows.swift, GEMMClaimedColumns.swift).
 // A product wider than nc packs op(A) once and keeps an MR-row micro-panel of A in L1 instead,
-// while column blocks of at most 512 of B stream past it from L2 (wideColumnBlock).
+// while column blocks of at most 512 of B stream past it from L2 (isWide).
 // A weight gradient Aᵀ·B with a long k is summed in two halves of k instead (GEMMHalvesOfK.swift).
 
 import Foundation
@@ -26,20 +26,32 @@ public enum GEMM {
     @usableFromInline static let mc = tuning("LIAN_GEMM_MC", 64)
     @usableFromInline static let nc = tuning("LIAN_GEMM_NC", 1024)
 
-    /// The column block of a wide product (wider than nc, and not a short A kept beside its
-    /// column blocks): the columns split into the fewest blocks of at most 512, as even as whole
-    /// panels allow (3072 → 6 × 512, 1536 → 3 × 512, 1152 → 3 × 384). Such a product packs op(A)
-    /// once for all its column blocks, and walks each row block A micro-panel by A micro-panel,
+    /// Whether a product is wide: wider than nc, op(A) packed (not read in place), at most
+    /// `wideMaximumA` floats of it, and (in `blocked`) not a short A kept beside its column blocks.
+    /// A wide product splits its columns into blocks of at most 512 (wideColumnBlock), packs op(A)
+    /// once for all of them, and walks each row block A micro-panel by A micro-panel,
     /// every B panel of the block streaming past the one in L1 (multiplyRowBlock's `aOuter`): a
     /// 768 KB block of B stays in L2 where the 1.5 MB of an nc = 1024 block did not. Two threads,
     /// in-process pairs: 4096×768×3072 +3–5% (best of 30, all three cases), 2048×384×1536,
     /// 2048×384×1152 and 1024×384×4096 +5–8%; the order alone, repacking A for every 512-column
     /// block, gained nothing (session 12).
     @inline(__always)
+    static func isWide(n: Int, ncUsual: Int, mPadded: Int, k: Int, readsAInPlace: Bool) -> Bool {
+        !readsAInPlace && n > ncUsual && mPadded * k <= wideMaximumA
+    }
+
+    /// The most floats of op(A) a wide product packs at once (64 MiB); a larger one is blocked
+    /// the usual way, so that no product holds more than this beside its operands.
+    static let wideMaximumA = 1 << 24
+
+    /// A wide product's column block: the fewest blocks of at most 512 columns, as even as whole
+    /// panels allow (3072 → 6 × 512, 1536 → 3 × 512, 1152 → 3 × 384).
+    @inline(__always)
     static func wideColumnBlock(n: Int, nr: Int) -> Int {
         let blocks = (n + 511) / 512
         return roundUp((n + blocks - 1) / blocks, nr)
     }
+
     static func tuning(_ name: String, _ value: Int) -> Int {
         ProcessInfo.processInfo.environment[name].flatMap { Int($0) } ?? value
     }
@@ -205,7 +217,7 @@ public enum GEMM {
         let readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
         let besideA = !readsAInPlace && n > ncMax && mPadded * k <= (1 << 19)
             && columnsBesideResidentA(K.self, kc: kcMax, mPadded: mPadded) >= 2 * K.nr
-        let wide = !readsAInPlace && n > ncMax && !besideA
+        let wide = !besideA && isWide(n: n, ncUsual: ncMax, mPadded: mPadded, k: k, readsAInPlace: readsAInPlace)
         let residentA = besideA || wide
         let ncBlock = besideA ? min(ncMax, columnsBesideResidentA(K.self, kc: kcMax, mPadded: mPadded))
             : wide ? wideColumnBlock(n: n, nr: K.nr) : ncMax

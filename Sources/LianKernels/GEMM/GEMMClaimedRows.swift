@@ -13,7 +13,7 @@
 // k-block p − 1 of block i is written (it was claimed before, so it is being written or done).
 // Each tile of C is the same sum of the same products in the same order whichever thread
 // computes it, so the result is the same bits as one thread's. A product wider than nc packs
-// op(A) once, into a buffer the threads share (see wideColumnBlock in GEMM.swift).
+// op(A) once, into a buffer the threads share (see isWide in GEMM.swift).
 
 import LianKernelsC
 import Synchronization
@@ -36,7 +36,8 @@ extension GEMM {
         let nr = K.nr
         let (kcMax, mcMax, ncUsual) = blockSizes(K.self, m: m, n: n, k: k)
         let readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
-        let wide = !readsAInPlace && n > ncUsual
+        let mPadded = roundUp(m, K.mr)
+        let wide = isWide(n: n, ncUsual: ncUsual, mPadded: mPadded, k: k, readsAInPlace: readsAInPlace)
         let ncMax = wide ? wideColumnBlock(n: n, nr: nr) : ncUsual
         let rowBlocks = (m + mcMax - 1) / mcMax
         let kBlocks = (k + kcMax - 1) / kcMax, columnBlocks = (n + ncMax - 1) / ncMax
@@ -55,7 +56,6 @@ extension GEMM {
         // A wide product packs op(A) once, into a buffer both threads share: a row block's k-block is
         // packed by whichever thread claims it in the first column block, before that phase of the
         // row block is marked written, which every later phase of the row block waits for.
-        let mPadded = roundUp(m, K.mr)
         let shared = wide ? BufferPool.shared.take(mPadded * k) : (pointer: UnsafeMutablePointer<Float>(bitPattern: 64)!, capacity: 0)
         defer { if wide { BufferPool.shared.give(shared.pointer, capacity: shared.capacity) } }
         let S = SendablePointer(shared.pointer)
