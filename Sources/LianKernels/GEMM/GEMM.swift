@@ -342,31 +342,16 @@ public enum GEMM {
         if packsA {
             packA(transA: transA, a: a, lda: lda, i0: i0, mc: mc, p0: p0, kc: kc, alpha: alpha, mr: mr, into: aBlock)
         }
-        if aOuter {
-            // Each A micro-panel stays in L1 while the block's B panels stream past it from L2.
-            var ir = 0
-            while ir < mc {
-                var jr = 0
-                while jr < nc {
-                    K.run(kc: kc, a: UnsafePointer(aBlock + ir * kc), b: packedB + jr * kc, c: c + (i0 + ir) * ldc + jr, ldc: ldc,
-                          rows: min(mr, mc - ir), cols: min(nr, nc - jr), accumulate: accumulate, bias: bias.map { $0 + jr })
-                    jr += nr
-                }
-                ir += mr
+        // B-outer (the usual order): each B micro-panel stays in L1 while the block's A panels
+        // stream past it. A-outer: each A micro-panel stays in L1 while the block's B panels
+        // stream past it from L2.
+        let tiles = (mc + mr - 1) / mr, panels = (nc + nr - 1) / nr
+        for outer in 0..<(aOuter ? tiles : panels) {
+            for inner in 0..<(aOuter ? panels : tiles) {
+                let ir = (aOuter ? outer : inner) * mr, jr = (aOuter ? inner : outer) * nr
+                K.run(kc: kc, a: UnsafePointer(aBlock + ir * kc), b: packedB + jr * kc, c: c + (i0 + ir) * ldc + jr, ldc: ldc,
+                      rows: min(mr, mc - ir), cols: min(nr, nc - jr), accumulate: accumulate, bias: bias.map { $0 + jr })
             }
-            return
-        }
-        var jr = 0
-        while jr < nc {
-            let cols = min(nr, nc - jr)
-            let bPanel = packedB + jr * kc
-            var ir = 0
-            while ir < mc {
-                K.run(kc: kc, a: UnsafePointer(aBlock + ir * kc), b: bPanel, c: c + (i0 + ir) * ldc + jr, ldc: ldc,
-                      rows: min(mr, mc - ir), cols: cols, accumulate: accumulate, bias: bias.map { $0 + jr })
-                ir += mr
-            }
-            jr += nr
         }
     }
 

@@ -56,8 +56,8 @@ extension GEMM {
         // A wide product packs op(A) once, into a buffer both threads share: a row block's k-block is
         // packed by whichever thread claims it in the first column block, before that phase of the
         // row block is marked written, which every later phase of the row block waits for.
-        let shared = wide ? BufferPool.shared.take(mPadded * k) : (pointer: UnsafeMutablePointer<Float>(bitPattern: 64)!, capacity: 0)
-        defer { if wide { BufferPool.shared.give(shared.pointer, capacity: shared.capacity) } }
+        let shared = BufferPool.shared.take(wide ? mPadded * k : 1)
+        defer { BufferPool.shared.give(shared.pointer, capacity: shared.capacity) }
         let S = SendablePointer(shared.pointer)
         let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
         let biasPointer = bias.map { SendablePointer($0) }, sums = columnSums.map { SendablePointer($0) }
