@@ -32,6 +32,48 @@ import Testing
         let (ok, worst) = compare(y, x.map { Foundation.tanh(Double($0)) }, atol: 2e-7, rtol: 1e-6)
         #expect(ok, "tanh: \(worst)")
     }
+
+    /// 1/x without a division (estimate and Newton step): within an ulp of the quotient.
+    @Test func reciprocalMatchesDivision() {
+        var x: [Float] = (0..<20_001).map { Float(pow(10, -30 + 60 * Double($0) / 20_000)) }
+        x += x.map { -$0 } + [1, -1, 3, 7, 1.5, .nan]
+        for start in stride(from: 0, to: x.count, by: 16) {
+            var v = SIMD16<Float>(repeating: 1)
+            for l in 0..<min(16, x.count - start) { v[l] = x[start + l] }
+            let r = simdReciprocal(v)
+            for l in 0..<min(16, x.count - start) {
+                let q = 1 / v[l]
+                if q.isNaN { #expect(r[l].isNaN); continue }
+                #expect(abs(r[l] - q) <= q.ulp.magnitude, "1/\(v[l]): \(r[l]) against \(q)")
+            }
+        }
+    }
+
+    /// GELU and its derivative (tanh form) against the formula in Double, over the whole range
+    /// a pre-activation takes and past both ends of the clamped exp, and at the edges.
+    @Test func geluMatchesDouble() {
+        let x = (0..<24_001).map { Float(-30 + 60 * Double($0) / 24_000) } + [0, 1e-20, -1e-20, 1e-3, -1e-3]
+        let c = 0.797_884_560_802_865_4
+        func tanhOfU(_ v: Double) -> Double { Foundation.tanh(c * (v + 0.044715 * v * v * v)) }
+        let value = x.map { v -> Double in let v = Double(v); return 0.5 * v * (1 + tanhOfU(v)) }
+        let derivative = x.map { v -> Double in
+            let v = Double(v), t = tanhOfU(v)
+            return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v)
+        }
+        let y = apply(Activations.geluForward, x)
+        let ones = [Float](repeating: 1, count: x.count)
+        var d = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { xp in ones.withUnsafeBufferPointer { op in
+            d.withUnsafeMutableBufferPointer { Activations.geluBackward(xp.baseAddress!, op.baseAddress!, $0.baseAddress!, x.count) }
+        } }
+        let (valueOK, worstValue) = compare(y, value, atol: 1e-7, rtol: 1e-6)
+        #expect(valueOK, "GELU: \(worstValue)")
+        let (derivativeOK, worstDerivative) = compare(d, derivative, atol: 1e-7, rtol: 1e-6)
+        #expect(derivativeOK, "GELU′: \(worstDerivative)")
+        let edges = apply(Activations.geluForward, [.nan, .infinity, -1000, 1000])
+        #expect(edges[0].isNaN && edges[1] == .infinity && edges[3] == 1000)
+        #expect(abs(edges[2]) < 1e-30)
+    }
 }
 
 /// GELU with its derivative saved for the backward: the same outputs, bit for bit, as the

@@ -5,6 +5,8 @@
 // integer n comes from the "magic number" trick (adding 1.5·2²³ leaves n in the low mantissa
 // bits), because float→int conversion on SIMD types is lane by lane in the standard library.
 
+import LianKernelsC
+
 @usableFromInline let expUpper: Float = 88.72283    // above this e^x overflows Float
 // The polynomial path is clamped a little lower so that n ≤ 127 and 2^n stays a normal Float;
 // e^x for x in (88.0, 88.72] is therefore returned as e^88 (only ever reached by overflowing inputs).
@@ -15,6 +17,17 @@
 /// e^x for each lane. NaN stays NaN, above 88.7 gives +inf, below -87.3 gives 0.
 @inline(__always) @inlinable
 public func simdExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    var result = simdExpOfClamped(x)
+    result = result.replacing(with: .infinity, where: x .> expUpper)
+    result = result.replacing(with: 0, where: x .< expLower)
+    return result.replacing(with: x, where: x .!= x)
+}
+
+/// e^x with x first clamped to [−87.3, 88]: e^−87.3 (≈ 1.2e−38, not 0) below, e^88 above, NaN
+/// for NaN. For callers whose result is the same either way (GELU's 1 / (1 + e^−2u)), without
+/// simdExp's three fix-ups.
+@inline(__always) @inlinable
+public func simdExpOfClamped(_ x: SIMD16<Float>) -> SIMD16<Float> {
     var v = x.replacing(with: expComputeUpper, where: x .> expComputeUpper)
     v = v.replacing(with: expLower, where: v .< expLower)
     // n = round(v / ln 2), kept as a float and as the bits of (n + magic).
@@ -34,10 +47,18 @@ public func simdExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     // 2^n: put (n + 127) in the exponent field.
     let nBits = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
     let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: SIMD16<Float>.self)
-    var result = er * scale
-    result = result.replacing(with: .infinity, where: x .> expUpper)
-    result = result.replacing(with: 0, where: x .< expLower)
-    return result.replacing(with: x, where: x .!= x)
+    return er * scale
+}
+
+/// 1/x for each lane without a division: the hardware estimate (relative error ≤ 2^−14) and one
+/// Newton step, s·(2 − x·s), which squares the error to ~2^−28, below a float's rounding (the
+/// result is within an ulp of the quotient). A vector division costs ~10 cycles of a port the
+/// multiply-adds need; this is three instructions. ±0 and ±inf give NaN (0·inf in the step).
+@inline(__always) @inlinable
+public func simdReciprocal(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let s = lian_reciprocal_estimate16(x)
+    let e = SIMD16<Float>(repeating: 1).addingProduct(-x, s)
+    return s.addingProduct(s, e)
 }
 
 /// The logistic sigmoid 1 / (1 + e^−x).

@@ -50,4 +50,16 @@ static inline __attribute__((always_inline)) lian_float16 lian_sqrt16(lian_float
     return __builtin_elementwise_sqrt(x);
 }
 
+/// An estimate of 1/x in each lane, within a relative 2^-14 (AVX-512 `vrcp14ps`); where the
+/// compiler targets no AVX-512, the exact quotient. One Newton step (see SIMDMath.swift) makes
+/// either good to about a float's rounding.
+static inline __attribute__((always_inline)) lian_float16 lian_reciprocal_estimate16(lian_float16 x) {
+#if defined(__AVX512F__)
+    return (lian_float16)__builtin_ia32_rcp14ps512_mask(x, x, (unsigned short)0xFFFF);
+#else
+    return 1.0f / x;
+#endif
+}
+
+
 #endif
