@@ -80,7 +80,10 @@ func mapGradientOnThisThread<F: VectorGradientMap>(_ f: F.Type, _ xs: UnsafePoin
 /// are folded so that each line is one multiply-add: ~33 vector instructions and no division,
 /// 0.6× the time of the quotient form (two divisions, simdExp's fix-ups), which mattered in the
 /// MLP's fused epilogue (GEMMEpilogue). `GELUForward` is the value half, the same bits.
-@inline(__always) @usableFromInline
+/// `@_transparent` (here, in GELUForward and GELUBackward, and on the exp's body): with
+/// `@inline(__always)` alone, an always-inline function that calls others was left as a call,
+/// its vectors passed through memory, in the epilogue's loop and the softmax rows.
+@_transparent @usableFromInline
 func geluWithDerivative(_ v: SIMD16<Float>) -> (value: SIMD16<Float>, derivative: SIMD16<Float>) {
     let v2 = v * v
     let minusTwoU = v * SIMD16(repeating: -2 * geluScale).addingProduct(v2, SIMD16(repeating: -2 * geluScale * geluCubic))
@@ -94,13 +97,13 @@ func geluWithDerivative(_ v: SIMD16<Float>) -> (value: SIMD16<Float>, derivative
 }
 
 @usableFromInline enum GELUForward: VectorMap {
-    @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
+    @_transparent @usableFromInline static func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
         geluWithDerivative(v).value
     }
 }
 
 @usableFromInline enum GELUBackward: VectorGradientMap {
-    @inline(__always) @usableFromInline static func apply(_ v: SIMD16<Float>, _ g: SIMD16<Float>) -> SIMD16<Float> {
+    @_transparent @usableFromInline static func apply(_ v: SIMD16<Float>, _ g: SIMD16<Float>) -> SIMD16<Float> {
         g * geluWithDerivative(v).derivative
     }
 }

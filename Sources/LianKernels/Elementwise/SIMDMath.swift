@@ -17,7 +17,7 @@ import LianKernelsC
 /// e^x for each lane. NaN stays NaN, above 88.7 gives +inf, below -87.3 gives 0.
 @inline(__always) @inlinable
 public func simdExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    var result = simdExpOfClamped(x)
+    var result = expOfClamped(x)
     result = result.replacing(with: .infinity, where: x .> expUpper)
     result = result.replacing(with: 0, where: x .< expLower)
     return result.replacing(with: x, where: x .!= x)
@@ -28,6 +28,14 @@ public func simdExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
 /// simdExp's three fix-ups.
 @inline(__always) @inlinable
 public func simdExpOfClamped(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    expOfClamped(x)
+}
+
+/// The body of both: clamp, reduce, polynomial, scale. `@_transparent`, because with
+/// `@inline(__always)` the compiler left it (or simdExp, when that called simdExpOfClamped) as a
+/// call in softmax and cross-entropy, a call a vector with its operands through memory.
+@_transparent @usableFromInline
+func expOfClamped(_ x: SIMD16<Float>) -> SIMD16<Float> {
     var v = x.replacing(with: expComputeUpper, where: x .> expComputeUpper)
     v = v.replacing(with: expLower, where: v .< expLower)
     // n = round(v / ln 2), kept as a float and as the bits of (n + magic).
