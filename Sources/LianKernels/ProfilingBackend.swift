@@ -25,6 +25,9 @@ public final class ProfilingBackend: KernelBackend {
         public var calls = 0
         public var seconds = 0.0
         public var flops = 0.0
+        /// Of `seconds`, how long the calling thread waited at the ends of the call's parallel
+        /// regions for the other threads (uneven shares, or a thread the machine stopped).
+        public var waitedSeconds = 0.0
     }
 
     private let table = Mutex<[String: Entry]>([:])
@@ -41,13 +44,14 @@ public final class ProfilingBackend: KernelBackend {
 
     @inline(__always)
     private func timed<R>(_ kernel: @autoclosure () -> String, flops: Double = 0, _ body: () -> R) -> R {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = DispatchTime.now().uptimeNanoseconds, waitedBefore = Parallelism.waitedSeconds
         let result = body()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let waited = Parallelism.waitedSeconds - waitedBefore
         let key = kernel()
         table.withLock { t in
             var e = t[key] ?? Entry(kernel: key)
-            e.calls += 1; e.seconds += seconds; e.flops += flops
+            e.calls += 1; e.seconds += seconds; e.flops += flops; e.waitedSeconds += waited
             t[key] = e
         }
         return result

@@ -109,15 +109,18 @@ struct BenchTrainStepCommand: ParsableCommand {
         let covered = entries.reduce(0) { $0 + $1.seconds } / Double(steps)
         var rows = entries.map { e in
             [e.kernel, fixed(Double(e.calls) / Double(steps), 0), fixed(e.seconds / Double(steps) * 1e3, 2),
-             fixed(100 * e.seconds / Double(steps) / stepSeconds, 1) + "%", e.flops > 0 ? fixed(e.flops / e.seconds / 1e9, 0) : ""]
+             fixed(100 * e.seconds / Double(steps) / stepSeconds, 1) + "%", e.flops > 0 ? fixed(e.flops / e.seconds / 1e9, 0) : "",
+             fixed(e.waitedSeconds / Double(steps) * 1e3, 2)]
         }
         rows.append(["everything else (optimizer, autograd, copies)", "", fixed((stepSeconds - covered) * 1e3, 2),
-                     fixed(100 * (stepSeconds - covered) / stepSeconds, 1) + "%", ""])
+                     fixed(100 * (stepSeconds - covered) / stepSeconds, 1) + "%", "",
+                     fixed((waited - entries.reduce(0) { $0 + $1.waitedSeconds } / Double(steps)) * 1e3, 2)])
         print("\nWhere a step goes (\(fixed(stepSeconds * 1e3, 1)) ms, \(steps) steps timed kernel by kernel):\n")
-        for line in tableLines(header: ["kernel", "calls/step", "ms/step", "of step", "GFLOP/s"], rows: rows) { print(line) }
+        for line in tableLines(header: ["kernel", "calls/step", "ms/step", "of step", "GFLOP/s", "waited ms"], rows: rows) { print(line) }
         // Inside the kernels' times above: a thread whose share is done waits for the other.
         print("\nThe calling thread waited for the other \(fixed(waited * 1e3, 1)) ms a step (\(fixed(100 * waited / stepSeconds, 1))%) "
-              + "at the ends of parallel regions (uneven shares, or a thread the machine stopped or started late).")
+              + "at the ends of parallel regions (uneven shares, or a thread the machine stopped or started late); "
+              + "\"waited ms\" is that wait inside each kernel's time.")
     }
 
     /// Runs the PyTorch peer; nil when python3, torch or the script is missing.
