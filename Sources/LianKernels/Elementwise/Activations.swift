@@ -78,7 +78,7 @@ func mapGradientOnThisThread<F: VectorGradientMap>(_ f: F.Type, _ xs: UnsafePoin
 /// the clamped exp (below its clamp s is 1, as it is to a float; above it, v < −9.4, s stays
 /// ~1e−38 where it would be smaller still: GELU ≈ −5e−37 instead of less). The constants
 /// are folded so that each line is one multiply-add: ~33 vector instructions and no division,
-/// 0.6× the time of the quotient form (two divisions, simdExp's fix-ups), which mattered in the
+/// 0.7× the time of the quotient form (two divisions, simdExp's fix-ups), which mattered in the
 /// MLP's fused epilogue (GEMMEpilogue). `GELUForward` is the value half, the same bits.
 /// `@_transparent` (here, in GELUForward and GELUBackward, and on the exp's body): with
 /// `@inline(__always)` alone, an always-inline function that calls others was left as a call,

@@ -61,5 +61,4 @@ static inline __attribute__((always_inline)) lian_float16 lian_reciprocal_estima
 #endif
 }
 
-
 #endif
