@@ -75,7 +75,7 @@ func mapGradientOnThisThread<F: VectorGradientMap>(_ f: F.Type, _ xs: UnsafePoin
 ///   s = σ(2u) = 1 / (1 + e^(−2u)),  −2u = v·(−2√(2/π) − 2√(2/π)·0.044715·v²),
 ///   GELU = v·s,  GELU′ = s + 2·v·s·(1 − s)·u′ = s + GELU·(e^(−2u)·s)·2u′,
 /// with 1/(1 + e) by the reciprocal estimate and a Newton step (simdReciprocal) and e^(−2u) from
-/// the clamped exp (below its clamp s is 1, as it is to a float; above it, v < −9.4, s stays
+/// the clamped exp, expOfClamped (below its clamp s is 1, as it is to a float; above it, v < −9.4, s stays
 /// ~1e−38 where it would be smaller still: GELU ≈ −5e−37 instead of less). The constants
 /// are folded so that each line is one multiply-add: ~33 vector instructions and no division,
 /// 0.7× the time of the quotient form (two divisions, simdExp's fix-ups), which mattered in the
@@ -87,7 +87,7 @@ func mapGradientOnThisThread<F: VectorGradientMap>(_ f: F.Type, _ xs: UnsafePoin
 func geluWithDerivative(_ v: SIMD16<Float>) -> (value: SIMD16<Float>, derivative: SIMD16<Float>) {
     let v2 = v * v
     let minusTwoU = v * SIMD16(repeating: -2 * geluScale).addingProduct(v2, SIMD16(repeating: -2 * geluScale * geluCubic))
-    let e = simdExpOfClamped(minusTwoU)
+    let e = expOfClamped(minusTwoU)
     let s = simdReciprocal(1 + e)
     let value = v * s
     let twoDu = SIMD16(repeating: 2 * geluScale).addingProduct(v2, SIMD16(repeating: 6 * geluScale * geluCubic))

@@ -24,16 +24,10 @@ public func simdExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
 }
 
 /// e^x with x first clamped to [−87.3, 88]: e^−87.3 (≈ 1.2e−38, not 0) below, e^88 above, NaN
-/// for NaN. For callers whose result is the same either way (GELU's 1 / (1 + e^−2u)), without
-/// simdExp's three fix-ups.
-@inline(__always) @inlinable
-public func simdExpOfClamped(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    expOfClamped(x)
-}
-
-/// The body of both: clamp, reduce, polynomial, scale. `@_transparent`, because with
-/// `@inline(__always)` the compiler left it (or simdExp, when that called simdExpOfClamped) as a
-/// call in softmax and cross-entropy, a call a vector with its operands through memory.
+/// for NaN — simdExp without its three fix-ups, for callers whose result is the same either way
+/// (GELU's 1 / (1 + e^−2u)). `@_transparent`, because with `@inline(__always)` the compiler left
+/// it (or simdExp, when that called another always-inline function) as a call in softmax and
+/// cross-entropy, a call a vector with its operands through memory.
 @_transparent @usableFromInline
 func expOfClamped(_ x: SIMD16<Float>) -> SIMD16<Float> {
     var v = x.replacing(with: expComputeUpper, where: x .> expComputeUpper)
