@@ -164,10 +164,15 @@ import Testing
     /// three threads, in every transposition case, over several k-blocks (whose sums a row block
     /// must add in order) and two column blocks, with a bias, alpha, beta 1 and padded strides;
     /// n ≤ 512 with alpha 1 also takes the in-place A of the 8×32 kernel; n > 1024 packs op(A)
-    /// once into a buffer the threads share, over two k-blocks (530 × 1090 × 400).
+    /// once into a buffer the threads share, over two k-blocks (530 × 1090 × 400). A short C whose
+    /// op(A) is too large to pack once per thread has its row blocks claimed while the threads
+    /// pack op(B)'s blocks together, chunk by chunk (GEMMSharedPanels.swift): 200 × 300 × 1400 (a
+    /// last chunk of 44 columns, four k-blocks) and 200 × 1040 × 1320 (wide; the 8×32 kernel
+    /// only, to keep the naive product's time down).
     @Test func blocksClaimedByThreads() {
         for kernel in [GEMM.MicroKernelShape.rows6cols16, .rows8cols32] {
-            for (m, n, k) in [(521, 40, 800), (515, 1060, 12), (530, 1090, 400), (20, 1100, 400), (37, 2100, 30)] {
+            for (m, n, k) in [(521, 40, 800), (515, 1060, 12), (530, 1090, 400), (20, 1100, 400), (37, 2100, 30),
+                              (200, 300, 1400), (200, 1040, 1320)] where kernel == .rows8cols32 || n < 1040 {
                 for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
                     check(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, beta: 0, kernel: kernel, threads: 2)
                     do {
