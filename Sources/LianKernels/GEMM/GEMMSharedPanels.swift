@@ -79,13 +79,18 @@ extension GEMM {
                     while p0 < k {
                         let kcCur = min(kcMax, k - p0)
                         defer { phase += 1; p0 += kcCur }
-                        // A thread that starts late may find a block's rows all claimed already.
-                        if rowClaims[phase].load(ordering: .relaxed) >= rowBlocks { continue }
+                        let chunks = (ncCur + packChunk - 1) / packChunk
+                        // A thread that starts late may find a block's rows all claimed already,
+                        // and so its packing done; it still waits to see that packing, whose
+                        // column sums it may add to in a later phase.
+                        if rowClaims[phase].load(ordering: .relaxed) >= rowBlocks {
+                            while packed[phase].load(ordering: .acquiring) < chunks { lian_spin_pause() }
+                            continue
+                        }
                         let block = blocksOfB.base + (phase % 2) * blockSize
                         if phase >= 2 {
                             while rowsDone[phase - 2].load(ordering: .acquiring) < rowBlocks { lian_spin_pause() }
                         }
-                        let chunks = (ncCur + packChunk - 1) / packChunk
                         while true {
                             let chunk = packClaims[phase].add(1, ordering: .relaxed).oldValue
                             if chunk >= chunks { break }
