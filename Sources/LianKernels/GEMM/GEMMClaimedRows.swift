@@ -34,14 +34,9 @@ extension GEMM {
         _ columnSums: UnsafeMutablePointer<Float>?, _ epilogue: GEMMEpilogue
     ) {
         let nr = K.nr
-        let (kcMax, mcMax, ncUsual) = blockSizes(K.self, m: m, n: n, k: k)
-        let readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
-        let mPadded = roundUp(m, K.mr)
-        let wide = isWide(n: n, ncUsual: ncUsual, mPadded: mPadded, k: k, readsAInPlace: readsAInPlace)
-        let ncMax = wide ? wideColumnBlock(n: n, nr: nr) : ncUsual
-        let rowBlocks = (m + mcMax - 1) / mcMax
-        let kBlocks = (k + kcMax - 1) / kcMax, columnBlocks = (n + ncMax - 1) / ncMax
-        let phases = columnBlocks * kBlocks
+        let plan = ClaimedRowBlocking(K.self, transA: transA, alpha: alpha, m: m, n: n, k: k)
+        let (kcMax, mcMax, ncMax, mPadded) = (plan.kc, plan.mc, plan.nc, plan.mPadded)
+        let (readsAInPlace, wide, rowBlocks, phases) = (plan.readsAInPlace, plan.wide, plan.rowBlocks, plan.phases)
         // claims[phase]: the next row block of that (column block, k-block) to hand out;
         // written[i]: how many phases of row block i are in C.
         let claims = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: phases)
@@ -85,17 +80,10 @@ extension GEMM {
                         while true {
                             let i = Claims[phase].add(1, ordering: .relaxed).oldValue
                             if i >= rowBlocks { break }
-                            // Row block i's earlier phases were all claimed before this one; wait
-                            // for them to be written (rarely long: one block's work at most).
-                            while Written[i].load(ordering: .acquiring) < phase { lian_spin_pause() }
-                            let i0 = i * mcMax, mcCur = min(mcMax, m - i0)
-                            multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
-                                             kc: kcCur, nc: ncCur, readsAInPlace: readsAInPlace,
-                                             aBlock: wide ? S.base + p0 * mPadded + i0 * kcCur : packedA, packsA: !wide || j0 == 0,
-                                             packedB: packedB, c: C.base + j0, ldc: ldc, accumulate: accumulate, bias: blockBias,
-                                             aOuter: wide)
-                            if p0 + kcCur == k { epilogue.apply(c: C.base, ldc: ldc, i0: i0, rows: mcCur, j0: j0, cols: ncCur) }
-                            Written[i].store(phase + 1, ordering: .releasing)
+                            multiplyClaimedRowBlock(K.self, plan, i, phase: phase, m: m, k: k, j0: j0, nc: ncCur, p0: p0, kc: kcCur,
+                                                    transA: transA, a: A.base, lda: lda, alpha: alpha, sharedA: S.base, packedA: packedA,
+                                                    packedB: packedB, c: C.base, ldc: ldc, accumulate: accumulate, bias: blockBias,
+                                                    epilogue: epilogue, written: Written)
                         }
                         phase += 1
                         p0 += kcCur
@@ -104,5 +92,49 @@ extension GEMM {
                 }
             }
         }
+    }
+
+    /// Row block i of a phase (columns j0..<j0+nc, k steps p0..<p0+kc of `packedB`), once its
+    /// earlier phases are in C (they were claimed before this one, so this waits one block's
+    /// work at most): op(A)'s rows packed (into `sharedA` in the first column block of a wide
+    /// product, else into this thread's `packedA`) or read in place, the product, the epilogue
+    /// after the last k-block, then the row block marked written through this phase.
+    @inline(__always)
+    static func multiplyClaimedRowBlock<K: GEMMMicroKernel>(
+        _ kernel: K.Type, _ plan: ClaimedRowBlocking, _ i: Int, phase: Int, m: Int, k: Int, j0: Int, nc: Int, p0: Int, kc: Int,
+        transA: Bool, a: UnsafePointer<Float>, lda: Int, alpha: Float, sharedA: UnsafeMutablePointer<Float>,
+        packedA: UnsafeMutablePointer<Float>, packedB: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, bias: UnsafePointer<Float>?, epilogue: GEMMEpilogue, written: UnsafeMutablePointer<Atomic<Int>>
+    ) {
+        while written[i].load(ordering: .acquiring) < phase { lian_spin_pause() }
+        let i0 = i * plan.mc, mc = min(plan.mc, m - i0)
+        multiplyRowBlock(K.self, transA: transA, a: a, lda: lda, alpha: alpha, i0: i0, mc: mc, p0: p0, kc: kc, nc: nc,
+                         readsAInPlace: plan.readsAInPlace,
+                         aBlock: plan.wide ? sharedA + p0 * plan.mPadded + i0 * kc : packedA, packsA: !plan.wide || j0 == 0,
+                         packedB: packedB, c: c + j0, ldc: ldc, accumulate: accumulate, bias: bias, aOuter: plan.wide)
+        if p0 + kc == k { epilogue.apply(c: c, ldc: ldc, i0: i0, rows: mc, j0: j0, cols: nc) }
+        written[i].store(phase + 1, ordering: .releasing)
+    }
+}
+
+/// The blocking of a product whose row blocks the threads claim phase by phase, a phase being
+/// one block of op(B) (nc columns × kc steps; column blocks outer, k-blocks inner):
+/// GEMMClaimedRows and GEMMSharedPanels. A wide product (isWide) takes column blocks of at most
+/// 512 and packs op(A) once, into a buffer the threads share.
+struct ClaimedRowBlocking {
+    let kc: Int, mc: Int, nc: Int, mPadded: Int
+    let readsAInPlace: Bool, wide: Bool
+    let rowBlocks: Int, phases: Int
+
+    @inline(__always)
+    init<K: GEMMMicroKernel>(_ kernel: K.Type, transA: Bool, alpha: Float, m: Int, n: Int, k: Int) {
+        let (kcMax, mcMax, ncUsual) = GEMM.blockSizes(K.self, m: m, n: n, k: k)
+        readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
+        mPadded = GEMM.roundUp(m, K.mr)
+        wide = GEMM.isWide(n: n, ncUsual: ncUsual, mPadded: mPadded, k: k, readsAInPlace: readsAInPlace)
+        kc = kcMax; mc = mcMax
+        nc = wide ? GEMM.wideColumnBlock(n: n, nr: K.nr) : ncUsual
+        rowBlocks = (m + mc - 1) / mc
+        phases = ((n + nc - 1) / nc) * ((k + kc - 1) / kc)
     }
 }

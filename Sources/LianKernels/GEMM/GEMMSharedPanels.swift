@@ -44,15 +44,10 @@ extension GEMM {
         _ columnSums: UnsafeMutablePointer<Float>?, _ epilogue: GEMMEpilogue
     ) {
         let nr = K.nr
-        let (kcMax, mcMax, ncUsual) = blockSizes(K.self, m: m, n: n, k: k)
-        let readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
-        let mPadded = roundUp(m, K.mr)
-        let wide = isWide(n: n, ncUsual: ncUsual, mPadded: mPadded, k: k, readsAInPlace: readsAInPlace)
-        let ncMax = wide ? wideColumnBlock(n: n, nr: nr) : ncUsual
+        let plan = ClaimedRowBlocking(K.self, transA: transA, alpha: alpha, m: m, n: n, k: k)
+        let (kcMax, mcMax, ncMax, mPadded) = (plan.kc, plan.mc, plan.nc, plan.mPadded)
+        let (readsAInPlace, wide, rowBlocks, phases) = (plan.readsAInPlace, plan.wide, plan.rowBlocks, plan.phases)
         let packChunk = max(nr, sharedPanelsPackChunk / nr * nr)
-        let rowBlocks = (m + mcMax - 1) / mcMax
-        let kBlocks = (k + kcMax - 1) / kcMax, columnBlocks = (n + ncMax - 1) / ncMax
-        let phases = columnBlocks * kBlocks
         // Per phase: the next chunk of panels to pack, the chunks packed, the next row block to
         // hand out, the row blocks done; per row block: how many phases of it are in C.
         let counters = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 4 * phases + rowBlocks)
@@ -112,16 +107,10 @@ extension GEMM {
                         while true {
                             let i = rowClaims[phase].add(1, ordering: .relaxed).oldValue
                             if i >= rowBlocks { break }
-                            // Row block i's earlier phases were all claimed before this one.
-                            while written[i].load(ordering: .acquiring) < phase { lian_spin_pause() }
-                            let i0 = i * mcMax, mcCur = min(mcMax, m - i0)
-                            multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
-                                             kc: kcCur, nc: ncCur, readsAInPlace: readsAInPlace,
-                                             aBlock: wide ? S.base + p0 * mPadded + i0 * kcCur : packedA, packsA: !wide || j0 == 0,
-                                             packedB: block, c: C.base + j0, ldc: ldc, accumulate: accumulate, bias: blockBias,
-                                             aOuter: wide)
-                            if p0 + kcCur == k { epilogue.apply(c: C.base, ldc: ldc, i0: i0, rows: mcCur, j0: j0, cols: ncCur) }
-                            written[i].store(phase + 1, ordering: .releasing)
+                            multiplyClaimedRowBlock(K.self, plan, i, phase: phase, m: m, k: k, j0: j0, nc: ncCur, p0: p0, kc: kcCur,
+                                                    transA: transA, a: A.base, lda: lda, alpha: alpha, sharedA: S.base, packedA: packedA,
+                                                    packedB: block, c: C.base, ldc: ldc, accumulate: accumulate, bias: blockBias,
+                                                    epilogue: epilogue, written: written)
                             rowsDone[phase].add(1, ordering: .releasing)
                         }
                     }
