@@ -35,39 +35,37 @@ extension GEMM {
     ) {
         let nr = K.nr
         let plan = ClaimedRowBlocking(K.self, transA: transA, alpha: alpha, m: m, n: n, k: k)
-        let (kcMax, mcMax, ncMax, mPadded) = (plan.kc, plan.mc, plan.nc, plan.mPadded)
-        let (readsAInPlace, wide, rowBlocks, phases) = (plan.readsAInPlace, plan.wide, plan.rowBlocks, plan.phases)
         // claims[phase]: the next row block of that (column block, k-block) to hand out;
         // written[i]: how many phases of row block i are in C.
-        let claims = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: phases)
-        let written = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: rowBlocks)
-        for i in 0..<phases { (claims + i).initialize(to: Atomic(0)) }
-        for i in 0..<rowBlocks { (written + i).initialize(to: Atomic(0)) }
+        let claims = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: plan.phases)
+        let written = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: plan.rowBlocks)
+        for i in 0..<plan.phases { (claims + i).initialize(to: Atomic(0)) }
+        for i in 0..<plan.rowBlocks { (written + i).initialize(to: Atomic(0)) }
         defer {
-            claims.deinitialize(count: phases); claims.deallocate()
-            written.deinitialize(count: rowBlocks); written.deallocate()
+            claims.deinitialize(count: plan.phases); claims.deallocate()
+            written.deinitialize(count: plan.rowBlocks); written.deallocate()
         }
         if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
         // A wide product packs op(A) once, into a buffer both threads share: a row block's k-block is
         // packed by whichever thread claims it in the first column block, before that phase of the
         // row block is marked written, which every later phase of the row block waits for.
-        let shared = BufferPool.shared.take(wide ? mPadded * k : 1)
+        let shared = BufferPool.shared.take(plan.wide ? plan.mPadded * k : 1)
         defer { BufferPool.shared.give(shared.pointer, capacity: shared.capacity) }
         let S = SendablePointer(shared.pointer)
         let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
         let biasPointer = bias.map { SendablePointer($0) }, sums = columnSums.map { SendablePointer($0) }
         nonisolated(unsafe) let Claims = claims, Written = written
         parallelFor(threads) { t in
-            withPackingBuffers(a: readsAInPlace || wide ? 1 : mcMax * kcMax, b: ncMax * kcMax) { packedA, packedB in
+            withPackingBuffers(a: plan.readsAInPlace || plan.wide ? 1 : plan.mc * plan.kc, b: plan.nc * plan.kc) { packedA, packedB in
                 var phase = 0
                 var j0 = 0
                 while j0 < n {
-                    let ncCur = min(ncMax, n - j0)
+                    let ncCur = min(plan.nc, n - j0)
                     var p0 = 0
                     while p0 < k {
-                        let kcCur = min(kcMax, k - p0)
+                        let kcCur = min(plan.kc, k - p0)
                         // A thread that starts late may find a block's rows all claimed already.
-                        if t != 0 && Claims[phase].load(ordering: .relaxed) >= rowBlocks {
+                        if t != 0 && Claims[phase].load(ordering: .relaxed) >= plan.rowBlocks {
                             phase += 1; p0 += kcCur
                             continue
                         }
@@ -79,7 +77,7 @@ extension GEMM {
                         let blockBias = p0 == 0 ? biasPointer.map { UnsafePointer($0.base + j0) } : nil
                         while true {
                             let i = Claims[phase].add(1, ordering: .relaxed).oldValue
-                            if i >= rowBlocks { break }
+                            if i >= plan.rowBlocks { break }
                             multiplyClaimedRowBlock(K.self, plan, i, phase: phase, m: m, k: k, j0: j0, nc: ncCur, p0: p0, kc: kcCur,
                                                     transA: transA, a: A.base, lda: lda, alpha: alpha, sharedA: S.base, packedA: packedA,
                                                     packedB: packedB, c: C.base, ldc: ldc, accumulate: accumulate, bias: blockBias,

@@ -1,5 +1,5 @@
-// A short product split by rows whose row blocks the threads claim as they go, each block of
-// op(B) packed once, by all threads together, into a buffer they share.
+// A short product (one the split would cut by columns) whose row blocks the threads claim as
+// they go, each block of op(B) packed once, by all threads together, into a buffer they share.
 //
 //   for each block of op(B) (phase q: nc columns × kc steps, in order), in buffer q % 2:
 //       wait until phase q − 2, the buffer's last reader, is done
@@ -45,46 +45,44 @@ extension GEMM {
     ) {
         let nr = K.nr
         let plan = ClaimedRowBlocking(K.self, transA: transA, alpha: alpha, m: m, n: n, k: k)
-        let (kcMax, mcMax, ncMax, mPadded) = (plan.kc, plan.mc, plan.nc, plan.mPadded)
-        let (readsAInPlace, wide, rowBlocks, phases) = (plan.readsAInPlace, plan.wide, plan.rowBlocks, plan.phases)
         let packChunk = max(nr, sharedPanelsPackChunk / nr * nr)
         // Per phase: the next chunk of panels to pack, the chunks packed, the next row block to
         // hand out, the row blocks done; per row block: how many phases of it are in C.
-        let counters = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 4 * phases + rowBlocks)
-        for i in 0..<(4 * phases + rowBlocks) { (counters + i).initialize(to: Atomic(0)) }
-        defer { counters.deinitialize(count: 4 * phases + rowBlocks); counters.deallocate() }
-        nonisolated(unsafe) let packClaims = counters, packed = counters + phases
-        nonisolated(unsafe) let rowClaims = counters + 2 * phases, rowsDone = counters + 3 * phases
-        nonisolated(unsafe) let written = counters + 4 * phases
+        let counters = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 4 * plan.phases + plan.rowBlocks)
+        for i in 0..<(4 * plan.phases + plan.rowBlocks) { (counters + i).initialize(to: Atomic(0)) }
+        defer { counters.deinitialize(count: 4 * plan.phases + plan.rowBlocks); counters.deallocate() }
+        nonisolated(unsafe) let packClaims = counters, packed = counters + plan.phases
+        nonisolated(unsafe) let rowClaims = counters + 2 * plan.phases, rowsDone = counters + 3 * plan.phases
+        nonisolated(unsafe) let written = counters + 4 * plan.phases
         if beta != 0 && beta != 1 { scaleRows(c: c, m: m, n: n, ldc: ldc, beta: beta) }
         // Two blocks of op(B), taken in turn; a wide product's op(A), packed once (see GEMMClaimedRows).
-        let blockSize = ncMax * kcMax
-        let shared = BufferPool.shared.take(2 * blockSize + (wide ? mPadded * k : 0))
+        let blockSize = plan.nc * plan.kc
+        let shared = BufferPool.shared.take(2 * blockSize + (plan.wide ? plan.mPadded * k : 0))
         defer { BufferPool.shared.give(shared.pointer, capacity: shared.capacity) }
         let S = SendablePointer(shared.pointer + 2 * blockSize), blocksOfB = SendablePointer(shared.pointer)
         let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
         let biasPointer = bias.map { SendablePointer($0) }, sums = columnSums.map { SendablePointer($0) }
         parallelFor(threads) { _ in
-            withPackingBuffers(a: readsAInPlace || wide ? 1 : mcMax * kcMax, b: 1) { packedA, _ in
+            withPackingBuffers(a: plan.readsAInPlace || plan.wide ? 1 : plan.mc * plan.kc, b: 1) { packedA, _ in
                 var phase = 0
                 var j0 = 0
                 while j0 < n {
-                    let ncCur = min(ncMax, n - j0)
+                    let ncCur = min(plan.nc, n - j0)
                     var p0 = 0
                     while p0 < k {
-                        let kcCur = min(kcMax, k - p0)
+                        let kcCur = min(plan.kc, k - p0)
                         defer { phase += 1; p0 += kcCur }
                         let chunks = (ncCur + packChunk - 1) / packChunk
                         // A thread that starts late may find a block's rows all claimed already,
                         // and so its packing done; it still waits to see that packing, whose
                         // column sums it may add to in a later phase.
-                        if rowClaims[phase].load(ordering: .relaxed) >= rowBlocks {
+                        if rowClaims[phase].load(ordering: .relaxed) >= plan.rowBlocks {
                             while packed[phase].load(ordering: .acquiring) < chunks { lian_spin_pause() }
                             continue
                         }
                         let block = blocksOfB.base + (phase % 2) * blockSize
                         if phase >= 2 {
-                            while rowsDone[phase - 2].load(ordering: .acquiring) < rowBlocks { lian_spin_pause() }
+                            while rowsDone[phase - 2].load(ordering: .acquiring) < plan.rowBlocks { lian_spin_pause() }
                         }
                         while true {
                             let chunk = packClaims[phase].add(1, ordering: .relaxed).oldValue
@@ -106,7 +104,7 @@ extension GEMM {
                         let blockBias = p0 == 0 ? biasPointer.map { UnsafePointer($0.base + j0) } : nil
                         while true {
                             let i = rowClaims[phase].add(1, ordering: .relaxed).oldValue
-                            if i >= rowBlocks { break }
+                            if i >= plan.rowBlocks { break }
                             multiplyClaimedRowBlock(K.self, plan, i, phase: phase, m: m, k: k, j0: j0, nc: ncCur, p0: p0, kc: kcCur,
                                                     transA: transA, a: A.base, lda: lda, alpha: alpha, sharedA: S.base, packedA: packedA,
                                                     packedB: block, c: C.base, ldc: ldc, accumulate: accumulate, bias: blockBias,
