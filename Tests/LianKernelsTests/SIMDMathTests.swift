@@ -26,6 +26,33 @@ import Testing
         #expect(y[6].isNaN)
     }
 
+    /// The exp for x ≤ 0 that softmax and cross-entropy use gives simdExp's bits: across the range,
+    /// past its lower end, at −0 and −inf; NaN stays NaN.
+    @Test func expOfNonPositiveMatchesSimdExp() {
+        var x = (0..<20_000).map { Float(-100 * Double($0) / 19_999) }
+        x += [-.infinity, -0.0, 0, -87.33654, -87.33655, -87.3365, -Float.leastNonzeroMagnitude, -1e-30, .nan]
+        while x.count % 16 != 0 { x.append(-1) }
+        for start in stride(from: 0, to: x.count, by: 16) {
+            let v = SIMD16<Float>(x[start..<(start + 16)])
+            let fast = expOfNonPositive(v), reference = simdExp(v)
+            for l in 0..<16 {
+                if v[l].isNaN { #expect(fast[l].isNaN); continue }
+                #expect(fast[l].bitPattern == reference[l].bitPattern, "e^\(v[l]): \(fast[l]) against \(reference[l])")
+            }
+        }
+    }
+
+    /// The four-chain row maximum against the plain one, for every length up to 130 and a row of −inf.
+    @Test func maximumOfRowMatchesMax() {
+        let x = randomValues(130, seed: 7, low: -50, high: 50)
+        x.withUnsafeBufferPointer { p in
+            for n in 1...130 { #expect(maximumOfRow(p.baseAddress!, n) == x[..<n].max()!, "n = \(n)") }
+            #expect(maximumOfRow(p.baseAddress!, 0) == -.infinity)
+        }
+        let masked = [Float](repeating: -.infinity, count: 37)
+        masked.withUnsafeBufferPointer { #expect(maximumOfRow($0.baseAddress!, 37) == -.infinity) }
+    }
+
     @Test func tanhMatchesLibm() {
         let x = (0..<4001).map { Float(-20 + 40 * Double($0) / 4000) }
         let y = apply(Activations.tanh, x)

@@ -34,4 +34,33 @@ import Testing
             #expect(fast[visible...].allSatisfy { $0 == 0 }, "backward width \(width) visible \(visible): nonzero past the mask")
         }
     }
+
+    /// The streamed forward (scratch row, streaming stores, next row prefetched) gives the bits of
+    /// the plain one: row widths below, at and past a vector, y aligned and not (the scalar head
+    /// and tail), out of place and in place; 150 rows of 768 or 1001 are split between threads.
+    @Test(arguments: [1, 15, 16, 37, 768, 1001])
+    func streamedForwardMatchesPlain(cols: Int) {
+        let rows = 150
+        let x = randomValues(rows * cols, seed: UInt64(cols), low: -30, high: 30)
+        var plain = [Float](repeating: 0, count: rows * cols)
+        x.withUnsafeBufferPointer { xp in
+            plain.withUnsafeMutableBufferPointer { Softmax.forward(xp.baseAddress!, $0.baseAddress!, rows: rows, cols: cols, streaming: false) }
+        }
+        for offset in [0, 1, 5] {
+            var out = [Float](repeating: .nan, count: rows * cols + offset)
+            x.withUnsafeBufferPointer { xp in
+                out.withUnsafeMutableBufferPointer {
+                    Softmax.forward(xp.baseAddress!, $0.baseAddress! + offset, rows: rows, cols: cols, streaming: true)
+                }
+            }
+            #expect(Array(out[offset...]) == plain, "cols \(cols), offset \(offset)")
+        }
+        var inPlace = x
+        inPlace.withUnsafeMutableBufferPointer {
+            Softmax.forward($0.baseAddress!, $0.baseAddress!, rows: rows, cols: cols, streaming: true)
+        }
+        #expect(inPlace == plain, "cols \(cols), in place")
+        let sums = (0..<rows).map { r in plain[(r * cols)..<((r + 1) * cols)].reduce(0, +) }
+        #expect(sums.allSatisfy { abs($0 - 1) < 1e-5 }, "cols \(cols): rows do not sum to 1")
+    }
 }

@@ -44,9 +44,10 @@ public enum CrossEntropy {
                 if t == ignoreIndex { dxr.update(repeating: 0, count: vocab); continue }
                 let lse = SIMD16<Float>(repeating: L.base[r]), vs = SIMD16<Float>(repeating: scale)
                 var j = 0
-                while j + 16 <= vocab { store16(simdExp(load16(xr + j) - lse) * vs, dxr + j); j += 16 }
+                // x − lse ≤ 0, since lse ≥ the row's maximum.
+                while j + 16 <= vocab { store16(expOfNonPositive(load16(xr + j) - lse) * vs, dxr + j); j += 16 }
                 if j < vocab {
-                    storePartial(simdExp(loadPartial(xr + j, vocab - j) - lse) * vs, dxr + j, vocab - j)
+                    storePartial(expOfNonPositive(loadPartial(xr + j, vocab - j) - lse) * vs, dxr + j, vocab - j)
                 }
                 dxr[Int(t)] -= scale
             }
@@ -56,16 +57,12 @@ public enum CrossEntropy {
     /// log Σ exp(x) over one row, shifted by the row maximum.
     @inline(__always) @usableFromInline
     static func rowLogSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-        var m = SIMD16<Float>(repeating: -.infinity)
-        var i = 0
-        while i + 16 <= n { m = simdMax(m, load16(x + i)); i += 16 }
-        if i < n { m = simdMax(m, loadPartial(x + i, n - i, fill: -.infinity)) }
-        let maxValue = horizontalMax(m)
+        let maxValue = maximumOfRow(x, n)
         let vm = SIMD16<Float>(repeating: maxValue)
         var sum = SIMD16<Float>()
-        i = 0
-        while i + 16 <= n { sum += simdExp(load16(x + i) - vm); i += 16 }
-        if i < n { sum += simdExp(loadPartial(x + i, n - i, fill: -.infinity) - vm) }
+        var i = 0
+        while i + 16 <= n { sum += expOfNonPositive(load16(x + i) - vm); i += 16 }
+        if i < n { sum += expOfNonPositive(loadPartial(x + i, n - i, fill: -.infinity) - vm) }
         return maxValue + logOf(horizontalSum(sum))
     }
 
