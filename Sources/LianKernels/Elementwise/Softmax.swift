@@ -132,18 +132,13 @@ public enum Softmax {
         if i < n { storePartial(loadPartial(y + i, n - i) * (loadPartial(dy + i, n - i) - d), dx + i, n - i) }
     }
 
-    /// Outputs of at least this many floats (32 MiB) are streamed (`streamedRow`): far beyond L2,
-    /// where y would be read from memory before being written and would not stay cached anyway.
-    public static let streamingMinimum = 1 << 23
-
-    /// Softmax over the last axis of a rows × cols matrix. A large output (`streaming` nil and at
-    /// least `streamingMinimum` floats, or `streaming` true) is written with streaming stores
-    /// while each next row of x is prefetched: 43,690 × 768, two threads, 13–15 → 9–11 ms (both
-    /// changes are needed; either alone gained nothing). The same bits either way.
+    /// Softmax over the last axis of a rows × cols matrix. A large output (see StreamingStores;
+    /// `streaming` true or false forces the choice) is written with streaming stores while each
+    /// next row of x is prefetched. The same bits either way.
     public static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                                streaming: Bool? = nil) {
         let X = SendablePointer(x), Y = SendablePointer(y)
-        let streams = streaming ?? (rows * cols >= streamingMinimum)
+        let streams = StreamingStores.suits(streaming, rows: rows, cols: cols, y: y, alignedRows: false)
         parallelChunks(rows, minChunk: max(1, elementwiseGrain / max(1, cols))) { range in
             guard streams else {
                 for r in range { row(X.base + r * cols, Y.base + r * cols, cols) }

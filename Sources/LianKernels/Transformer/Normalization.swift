@@ -9,15 +9,22 @@
 // The statistics are computed in two passes (mean first) for accuracy, and saved per row
 // (mean, rstd) for the backward pass.
 
+import LianKernelsC
+
 public enum Normalization {
     /// LayerNorm forward. `beta` may be nil (no bias). Writes y [N, C], mean [N], rstd [N].
+    /// A large output whose rows start on 64 bytes (see StreamingStores; `streaming` true or
+    /// false forces the choice where the rows allow it) is written with streaming stores while
+    /// the next row of x is prefetched, a line per vector: 43,690 × 768, two threads, in-process
+    /// 12.6–13.1 → 7.6–8.4 ms. The same bits either way.
     public static func layerNormForward(
         _ x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>?,
         _ y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-        rows: Int, cols: Int, eps: Float
+        rows: Int, cols: Int, eps: Float, streaming: Bool? = nil
     ) {
         let X = SendablePointer(x), G = SendablePointer(gamma), Bt = beta.map { SendablePointer($0) }
         let Y = SendablePointer(y), M = SendablePointer(mean), R = SendablePointer(rstd)
+        let streams = StreamingStores.suits(streaming, rows: rows, cols: cols, y: y, alignedRows: true)
         parallelChunks(rows, minChunk: max(1, elementwiseGrain / max(1, cols))) { range in
             for r in range {
                 let xr = X.base + r * cols, yr = Y.base + r * cols
@@ -27,6 +34,18 @@ public enum Normalization {
                 M.base[r] = mu; R.base[r] = rs
                 let vmu = SIMD16<Float>(repeating: mu), vrs = SIMD16<Float>(repeating: rs)
                 var j = 0
+                if streams {
+                    // Whole aligned vectors (cols % 16 == 0); the chunk's last row prefetches itself.
+                    let next = r + 1 < range.upperBound ? xr + cols : xr
+                    while j < cols {
+                        lian_prefetch_for_read(next + j)
+                        var out = (load16(xr + j) - vmu) * vrs * load16(G.base + j)
+                        if let Bt { out += load16(Bt.base + j) }
+                        lian_stream16(out, yr + j)
+                        j += 16
+                    }
+                    continue
+                }
                 while j < cols {
                     let w = min(16, cols - j)
                     let xv = w == 16 ? load16(xr + j) : loadPartial(xr + j, w)
@@ -37,17 +56,20 @@ public enum Normalization {
                     j += 16
                 }
             }
+            if streams { lian_store_fence() }
         }
     }
 
-    /// LayerNorm backward. Writes dx [N, C], dgamma [C] and (if given) dbeta [C].
+    /// LayerNorm backward. Writes dx [N, C], dgamma [C] and (if given) dbeta [C]. A large dx is
+    /// streamed as layerNormForward's y is (the next rows of x and dy prefetched): 43,690 × 768,
+    /// two threads, in-process 16.4–23.2 → 13.2–18.8 ms (11 of 12 pairs faster). Same bits.
     public static func layerNormBackward(
         _ x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
         _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>?, rows: Int, cols: Int
+        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>?, rows: Int, cols: Int, streaming: Bool? = nil
     ) {
         normBackward(x, gamma: gamma, mean: mean, rstd: rstd, dy, dx, dgamma: dgamma, dbeta: dbeta,
-                     rows: rows, cols: cols, centered: true)
+                     rows: rows, cols: cols, centered: true, streaming: streaming)
     }
 
     /// RMSNorm forward. Writes y [N, C] and rstd [N].
@@ -91,8 +113,10 @@ public enum Normalization {
     static func normBackward(
         _ x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, mean: UnsafePointer<Float>?, rstd: UnsafePointer<Float>,
         _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>?, rows: Int, cols: Int, centered: Bool
+        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>?, rows: Int, cols: Int, centered: Bool,
+        streaming: Bool? = nil
     ) {
+        let streams = StreamingStores.suits(streaming, rows: rows, cols: cols, y: dx, alignedRows: true)
         let chunks = max(1, min(Parallelism.threadCount, rows * cols / elementwiseGrain))
         // Per chunk: dγ partial [C], dβ partial [C].
         let partial = allocateFloats(chunks * 2 * cols)
@@ -129,6 +153,18 @@ public enum Normalization {
                 let meanGN = SIMD16<Float>(repeating: horizontalSum(sumGN) / Float(cols))
                 // Pass 2: dx = r·(g − mean g − n·mean(g·n)).
                 j = 0
+                if streams {
+                    // As in layerNormForward: whole aligned vectors, the next row of x and dy prefetched.
+                    let last = r + 1 == (rows * (c + 1) / chunks)
+                    let nextX = last ? xr : xr + cols, nextDY = last ? dyr : dyr + cols
+                    while j < cols {
+                        lian_prefetch_for_read(nextX + j); lian_prefetch_for_read(nextDY + j)
+                        let n = (load16(xr + j) - vmu) * vrs
+                        lian_stream16(vrs * (load16(dyr + j) * load16(G.base + j) - meanG - n * meanGN), dxr + j)
+                        j += 16
+                    }
+                    continue
+                }
                 while j < cols {
                     let w = min(16, cols - j)
                     let xv = w == 16 ? load16(xr + j) : loadPartial(xr + j, w)
@@ -140,6 +176,7 @@ public enum Normalization {
                     j += 16
                 }
             }
+            if streams { lian_store_fence() }
         }
         for j in 0..<cols {
             var g: Float = 0, b: Float = 0
