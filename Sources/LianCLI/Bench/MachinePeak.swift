@@ -38,12 +38,30 @@ enum MachinePeak {
     /// Memory bandwidth in GB/s: a streaming triad a = b + s·c over arrays far larger than the
     /// caches, counting 3 × 4 bytes per element (two reads, one write).
     static func triadGBs(threads: Int, seconds: Double) -> Double {
-        let count = 32 << 20   // 128 MiB per array
+        let triad = Triad()
+        defer { triad.release() }
+        return triad.gigabytesPerSecond(Stopwatch.bestTime(seconds: seconds) { triad.run(threads: threads) })
+    }
+
+    /// The triad's arrays (128 MiB each) and one pass over them, so that a benchmark can time it
+    /// alternately with the kernels it compares against it.
+    struct Triad {
+        static let count = 32 << 20
         let a = allocateFloats(count), b = allocateFloats(count), c = allocateFloats(count)
-        defer { for p in [a, b, c] { deallocateFloats(p) } }
-        b.update(repeating: 1, count: count); c.update(repeating: 2, count: count); a.update(repeating: 0, count: count)
-        let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
-        let time = Stopwatch.bestTime(seconds: seconds) {
+
+        init() {
+            b.update(repeating: 1, count: Self.count); c.update(repeating: 2, count: Self.count)
+            a.update(repeating: 0, count: Self.count)
+        }
+
+        func release() { for p in [a, b, c] { deallocateFloats(p) } }
+
+        /// The GB/s of a pass that took `seconds`.
+        func gigabytesPerSecond(_ seconds: Double) -> Double { Double(Self.count) * 12 / seconds / 1e9 }
+
+        func run(threads: Int) {
+            let count = Self.count
+            let A = SendablePointer(a), B = SendablePointer(b), C = SendablePointer(c)
             parallelFor(threads) { t in
                 let start = count * t / threads, end = count * (t + 1) / threads
                 var i = start
@@ -55,6 +73,5 @@ enum MachinePeak {
                 }
             }
         }
-        return Double(count) * 12 / time / 1e9
     }
 }
