@@ -168,11 +168,14 @@ import Testing
     /// op(A) is too large to pack once per thread has its row blocks claimed while the threads
     /// pack op(B)'s blocks together, chunk by chunk (GEMMSharedPanels.swift): 200 × 300 × 1400 (a
     /// last chunk of 44 columns, four k-blocks) and 200 × 1040 × 1320 (wide; the 8×32 kernel
-    /// only, to keep the naive product's time down).
+    /// only, to keep the naive product's time down). A tall product with a packed op(A) and a k
+    /// past one k-block takes GEMM.tallKc (k-blocks of 256, a short last one): 521 × 40 × 800
+    /// where A is transposed or alpha is not 1, and 560 × 200 × 700 (the 8×32 kernel only).
     @Test func blocksClaimedByThreads() {
         for kernel in [GEMM.MicroKernelShape.rows6cols16, .rows8cols32] {
             for (m, n, k) in [(521, 40, 800), (515, 1060, 12), (530, 1090, 400), (20, 1100, 400), (37, 2100, 30),
-                              (200, 300, 1400), (200, 1040, 1320)] where kernel == .rows8cols32 || n < 1040 {
+                              (200, 300, 1400), (200, 1040, 1320), (560, 200, 700)]
+                where kernel == .rows8cols32 || (n < 1040 && m != 560) {
                 for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
                     check(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, beta: 0, kernel: kernel, threads: 2)
                     do {

@@ -54,6 +54,27 @@ public enum GEMM {
         return roundUp((n + blocks - 1) / blocks, nr)
     }
 
+    /// kc for a tall product in the usual order (a B micro-panel held in L1 while the row block's
+    /// A micro-panels stream past it): 256 instead of 384, so that the 8×32 kernel's B micro-panel
+    /// (32 KiB) and an A micro-panel (8 KiB) fit in the 48 KiB L1 together; at 384 the 48 KiB
+    /// panel alone fills it. It costs more passes over C (a k of 3,072 in 12 blocks instead of 8),
+    /// which the L1 hits repay. Quiet machine, kc 256 against 384, two threads: 4096×3072×768
+    /// +1.3–2.5% in all three cases, 4096×768×768 +0–2%, 1536×2048×384 Aᵀ·B +0.5–1%; one thread,
+    /// 4096×3072×768 A·Bᵀ 154.7–155.9 → 157.1–157.8 GF/s (kc 320 between, 448 and 512 below).
+    /// Products outside `takesTallKc` stay at 384: a wide product holds its A micro-panel in L1
+    /// instead, and a short or in-place one measured 1–2% slower at 256.
+    @usableFromInline static let tallKc = tuning("LIAN_GEMM_TALL_KC", 256)
+
+    /// Whether a product takes `tallKc`: C at least `claimedRowBlocksMinimum` row blocks tall,
+    /// taller than wide and at most nc wide, k longer than kc, op(A) packed, the 8×32 kernel.
+    /// Decided from the whole product's shape, never from one thread's share of it, so that every
+    /// thread count walks the same k-blocks and gives the same bits.
+    @inline(__always)
+    static func takesTallKc<K: GEMMMicroKernel>(_ kernel: K.Type, transA: Bool, alpha: Float, m: Int, n: Int, k: Int) -> Bool {
+        K.nr == 32 && m > n && m >= claimedRowBlocksMinimum * mc && n <= nc && k > kc
+            && !readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
+    }
+
     static func tuning(_ name: String, _ value: Int) -> Int {
         ProcessInfo.processInfo.environment[name].flatMap { Int($0) } ?? value
     }
@@ -194,12 +215,12 @@ public enum GEMM {
                 let bStart = transB ? B.base + start * ldb : B.base + start
                 blocked(K.self, transA, transB, m, end - start, k, alpha, A.base, lda, bStart, ldb,
                         beta, C.base + start, ldc, bias.map { UnsafePointer($0.base + start) }, sums.map { $0.base + start },
-                        epilogue.offset(rows: 0, columns: start))
+                        epilogue.offset(rows: 0, columns: start), wholeProduct: false)
             } else {
                 let aStart = transA ? A.base + start : A.base + start * lda
                 blocked(K.self, transA, transB, end - start, n, k, alpha, aStart, lda, B.base, ldb,
                         beta, C.base + start * ldc, ldc, bias.map { UnsafePointer($0.base) }, t == 0 ? sums?.base : nil,
-                        epilogue.offset(rows: start, columns: 0))
+                        epilogue.offset(rows: start, columns: 0), wholeProduct: false)
             }
         }
     }
@@ -210,10 +231,14 @@ public enum GEMM {
         _ kernel: K.Type, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?,
-        _ columnSums: UnsafeMutablePointer<Float>?, _ epilogue: GEMMEpilogue = .none
+        _ columnSums: UnsafeMutablePointer<Float>?, _ epilogue: GEMMEpilogue = .none, wholeProduct: Bool = true
     ) {
         let nr = K.nr
-        let (kcMax, mcMax, ncMax) = blockSizes(K.self, m: m, n: n, k: k)
+        // A thread's share of a product split in fixed parts never takes tallKc: the whole
+        // products split that way (wider than tall, or under claimedRowBlocksMinimum row blocks)
+        // do not either.
+        let tall = wholeProduct && takesTallKc(K.self, transA: transA, alpha: alpha, m: m, n: n, k: k)
+        let (kcMax, mcMax, ncMax) = blockSizes(K.self, m: m, n: n, k: k, tall: tall)
         // When C is wider than one nc block and all of op(A) packs into 2 MiB (a short, wide
         // product such as a language-model head), A is packed once for every column block instead
         // of once per block (packAllOfA), and the column blocks narrow to fit beside it in L2 —
@@ -266,11 +291,11 @@ public enum GEMM {
         }
     }
 
-    /// The block sizes for a product of m × n × k: kc, and mc and nc rounded to whole tiles,
-    /// each shrunk to the problem.
+    /// The block sizes for a product of m × n × k: kc (tallKc where `tall`), and mc and nc rounded
+    /// to whole tiles, each shrunk to the problem.
     @inline(__always)
-    static func blockSizes<K: GEMMMicroKernel>(_ kernel: K.Type, m: Int, n: Int, k: Int) -> (kc: Int, mc: Int, nc: Int) {
-        (min(kc, k), min((mc / K.mr) * K.mr, roundUp(m, K.mr)), min((nc / K.nr) * K.nr, roundUp(n, K.nr)))
+    static func blockSizes<K: GEMMMicroKernel>(_ kernel: K.Type, m: Int, n: Int, k: Int, tall: Bool = false) -> (kc: Int, mc: Int, nc: Int) {
+        (min(tall ? tallKc : kc, k), min((mc / K.mr) * K.mr, roundUp(m, K.mr)), min((nc / K.nr) * K.nr, roundUp(n, K.nr)))
     }
 
     /// The floats (1 MiB, half of L2) that one k-block of a resident packed op(A) and the block of

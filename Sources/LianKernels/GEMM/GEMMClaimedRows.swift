@@ -126,7 +126,8 @@ struct ClaimedRowBlocking {
 
     @inline(__always)
     init<K: GEMMMicroKernel>(_ kernel: K.Type, transA: Bool, alpha: Float, m: Int, n: Int, k: Int) {
-        let (kcMax, mcMax, ncUsual) = GEMM.blockSizes(K.self, m: m, n: n, k: k)
+        let tall = GEMM.takesTallKc(K.self, transA: transA, alpha: alpha, m: m, n: n, k: k)
+        let (kcMax, mcMax, ncUsual) = GEMM.blockSizes(K.self, m: m, n: n, k: k, tall: tall)
         readsAInPlace = GEMM.readsAInPlace(K.self, transA: transA, alpha: alpha, n: n)
         mPadded = GEMM.roundUp(m, K.mr)
         wide = GEMM.isWide(n: n, ncUsual: ncUsual, mPadded: mPadded, k: k, readsAInPlace: readsAInPlace)
