@@ -22,8 +22,9 @@ import Foundation
 
 public enum GEMM {
     /// Block sizes: kc·NR·4 bytes of B should sit in L1 and mc·kc·4 of A in L2. kc = 384 measured
-    /// best here (fewer write-backs of C), with mc = 64 and nc = 1024 (a kc×nc block of B fits
-    /// a 2 MiB L2); LIAN_GEMM_KC/MC/NC override them for tuning.
+    /// best here (fewer write-backs of C) except for the tall products of `takesTallKc` (tallKc),
+    /// with mc = 64 and nc = 1024 (a kc×nc block of B fits a 2 MiB L2); LIAN_GEMM_KC/MC/NC
+    /// override them for tuning.
     @usableFromInline static let kc = tuning("LIAN_GEMM_KC", 384)
     @usableFromInline static let mc = tuning("LIAN_GEMM_MC", 64)
     @usableFromInline static let nc = tuning("LIAN_GEMM_NC", 1024)

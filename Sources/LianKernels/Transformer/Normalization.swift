@@ -127,7 +127,8 @@ public enum Normalization {
         let DY = SendablePointer(dy), DX = SendablePointer(dx), P = SendablePointer(partial)
         parallelFor(chunks) { c in
             let dg = P.base + c * 2 * cols, db = dg + cols
-            for r in (rows * c / chunks)..<(rows * (c + 1) / chunks) {
+            let chunkRows = (rows * c / chunks)..<(rows * (c + 1) / chunks)
+            for r in chunkRows {
                 let xr = X.base + r * cols, dyr = DY.base + r * cols, dxr = DX.base + r * cols
                 let vmu = SIMD16<Float>(repeating: Mu.map { $0.base[r] } ?? 0)
                 let vrs = SIMD16<Float>(repeating: R.base[r])
@@ -155,7 +156,7 @@ public enum Normalization {
                 j = 0
                 if streams {
                     // As in layerNormForward: whole aligned vectors, the next row of x and dy prefetched.
-                    let last = r + 1 == (rows * (c + 1) / chunks)
+                    let last = r + 1 == chunkRows.upperBound
                     let nextX = last ? xr : xr + cols, nextDY = last ? dyr : dyr + cols
                     while j < cols {
                         lian_prefetch_for_read(nextX + j); lian_prefetch_for_read(nextDY + j)
