@@ -165,17 +165,21 @@ import Testing
     /// must add in order) and two column blocks, with a bias, alpha, beta 1 and padded strides;
     /// n ≤ 512 with alpha 1 also takes the in-place A of the 8×32 kernel; n > 1024 packs op(A)
     /// once into a buffer the threads share, over two k-blocks (530 × 1090 × 400). A short C whose
-    /// op(A) is too large to pack once per thread has its row blocks claimed while the threads
-    /// pack op(B)'s blocks together, chunk by chunk (GEMMSharedPanels.swift): 200 × 300 × 1400 (a
-    /// last chunk of 44 columns, four k-blocks) and 200 × 1040 × 1320 (wide; the 8×32 kernel
-    /// only, to keep the naive product's time down). A tall product with a packed op(A) and a k
-    /// past one k-block takes GEMM.tallKc (k-blocks of 256, a short last one): 521 × 40 × 800
-    /// where A is transposed or alpha is not 1, and 560 × 200 × 700 (the 8×32 kernel only).
+    /// op(A) is too large to pack once per thread has its column chunks claimed k-block by
+    /// k-block, from both ends, each thread packing the k-block's op(A) for itself
+    /// (GEMMClaimedColumnsByPhase.swift): 200 × 300 × 1400 (a last chunk of 44 columns, four
+    /// k-blocks; three threads, two of them claiming from the left) and 200 × 1040 × 1320 (the 8×32
+    /// kernel only, to keep the naive product's time down); one of a single k-block (or whose
+    /// k-block of op(A) is too large for that) has its row blocks claimed while the threads pack
+    /// op(B)'s blocks together, chunk by chunk (GEMMSharedPanels.swift): 690 × 1060 × 384 (two
+    /// column blocks; the 8×32 kernel only). A tall product with a packed op(A) and a k past one k-block takes GEMM.tallKc (k-blocks of 256, a
+    /// short last one): 521 × 40 × 800 where A is transposed or alpha is not 1, and 560 × 200 × 700
+    /// (the 8×32 kernel only).
     @Test func blocksClaimedByThreads() {
         for kernel in [GEMM.MicroKernelShape.rows6cols16, .rows8cols32] {
             for (m, n, k) in [(521, 40, 800), (515, 1060, 12), (530, 1090, 400), (20, 1100, 400), (37, 2100, 30),
-                              (200, 300, 1400), (200, 1040, 1320), (560, 200, 700)]
-                where kernel == .rows8cols32 || (n < 1040 && m != 560) {
+                              (200, 300, 1400), (200, 1040, 1320), (560, 200, 700), (690, 1060, 384)]
+                where kernel == .rows8cols32 || (n < 1040 && m < 560) {
                 for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
                     check(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, beta: 0, kernel: kernel, threads: 2)
                     do {

@@ -11,9 +11,10 @@
 // micro-kernel walks MR×NR tiles of C with one NR-wide micro-panel of B resident in L1. Two
 // threads split C by columns when it is wide and by rows when it is tall, each packing its own
 // panels; a tall C's row blocks, and a short op(A)'s column chunks, are claimed by whichever
-// thread is free (GEMMClaimedRows.swift, GEMMClaimedColumns.swift), and so are the row blocks of a
-// short C whose op(A) is larger, its blocks of op(B) packed by the threads together
-// (GEMMSharedPanels.swift).
+// thread is free (GEMMClaimedRows.swift, GEMMClaimedColumns.swift); a short C whose op(A) is
+// larger has its column chunks claimed k-block by k-block (GEMMClaimedColumnsByPhase.swift), or,
+// with a single k-block or a very large op(A), its row blocks, its blocks of op(B) packed by the
+// threads together (GEMMSharedPanels.swift).
 // A product wider than nc packs op(A) once and keeps an MR-row micro-panel of A in L1 instead,
 // while column blocks of at most 512 of B stream past it from L2 (isWide).
 // A weight gradient Aᵀ·B with a long k is summed in two halves of k instead (GEMMHalvesOfK.swift).
@@ -175,8 +176,9 @@ public enum GEMM {
     /// rows, every thread packs all of op(B) and the first one sums it. A C of at least
     /// `claimedRowBlocksMinimum` row blocks split by rows is shared out block by block instead
     /// (splitByClaimedRows), one split by columns whose op(A) is short, chunk by chunk
-    /// (splitByClaimedColumns), and one split by columns of a few row blocks, block by block with
-    /// op(B) packed together (splitByClaimedRowsSharingPanels).
+    /// (splitByClaimedColumns), one whose op(A) is larger, chunk by chunk for each k-block
+    /// (splitByClaimedColumnsByPhase), and the rest split by columns of a few row blocks, block by
+    /// block with op(B) packed together (splitByClaimedRowsSharingPanels).
     @inline(__always)
     static func split<K: GEMMMicroKernel>(
         _ kernel: K.Type, _ threads: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
@@ -195,6 +197,10 @@ public enum GEMM {
         }
         if byColumns && claimsColumns(m: m, k: k, mr: K.mr) {
             splitByClaimedColumns(K.self, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums, epilogue)
+            return
+        }
+        if byColumns && claimsColumnsByPhase(K.self, m: m, n: n, k: k) {
+            splitByClaimedColumnsByPhase(K.self, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, columnSums, epilogue)
             return
         }
         if byColumns && sharesPanels(m: m, mc: mc) {
