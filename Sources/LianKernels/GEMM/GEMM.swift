@@ -13,8 +13,8 @@
 // panels; a tall C's row blocks, and a short op(A)'s column chunks, are claimed by whichever
 // thread is free (GEMMClaimedRows.swift, GEMMClaimedColumns.swift); a short C whose op(A) is
 // larger has its column chunks claimed k-block by k-block (GEMMClaimedColumnsByPhase.swift), or,
-// with a single k-block or a very large op(A), its row blocks, its blocks of op(B) packed by the
-// threads together (GEMMSharedPanels.swift).
+// past 1,024 rows, its row blocks, its blocks of op(B) packed by the threads together
+// (GEMMSharedPanels.swift).
 // A product wider than nc packs op(A) once and keeps an MR-row micro-panel of A in L1 instead,
 // while column blocks of at most 512 of B stream past it from L2 (isWide).
 // A weight gradient Aᵀ·B with a long k is summed in two halves of k instead (GEMMHalvesOfK.swift).

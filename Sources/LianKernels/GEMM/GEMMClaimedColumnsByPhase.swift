@@ -1,5 +1,6 @@
-// A short, wide product with a long k split by columns whose column chunks the threads claim
-// k-block by k-block, each thread packing the k-block's op(A) for itself.
+// A short, wide product split by columns whose op(A) is too large to pack whole once per thread
+// (GEMMClaimedColumns): its column chunks are claimed k-block by k-block, each thread packing the
+// k-block's op(A) for itself.
 //
 //   for each k-block of op(A) (a phase, in order):
 //       every thread: pack op(A)[:, ks] (mPadded × kc; it stays in L2)
@@ -8,12 +9,12 @@
 //
 // GEMMSharedPanels packs each block of op(B) once, by both threads together, into a buffer they
 // share: half of every block then comes from the other core's cache, and both threads pack at
-// once, between barriers. Its products (the small preset's weight gradients, 384 × 2048 ×
-// 1152–1536) ran 0.90–0.92× OpenBLAS with two threads, where one thread ran 0.98–0.99×.
-// Here each thread packs and reads only its own chunks of op(B), and claims them from its own
-// end, so that a chunk's columns of C stay with one thread from phase to phase; a thread that
-// the machine stops leaves its chunks to the other, as in GEMMSharedPanels. op(A) is packed once
-// per thread instead of once in all (a k-block of 384 × 384 is 576 KiB).
+// once, between barriers. Its products ran 0.88–0.93× OpenBLAS with two threads (the small
+// preset's weight gradients, 384 × 2048 × 1152–1536; 768 × 2048 × 3072), where one thread ran
+// 0.95–0.99×. Here each thread packs and reads only its own chunks of op(B), and claims them from
+// its own end, so that a chunk's columns of C stay with one thread from phase to phase; a thread
+// that the machine stops leaves its chunks to the other, as in GEMMSharedPanels. op(A) is packed
+// once per thread instead of once in all (a k-block of 384 × 384 is 576 KiB).
 // A chunk's phase q waits until its phase q − 1 is written (claimed before, so this waits one
 // chunk's work at most). Each tile of C is the same sum of the same products in the same order
 // whichever thread computes it, and each column sum is added k-block after k-block: the same bits
@@ -24,12 +25,13 @@ import Synchronization
 
 extension GEMM {
     /// Whether a product split by columns claims its column chunks phase by phase (checked after
-    /// claimsColumns, whose op(A) is small enough to pack whole once per thread): k longer than
-    /// one k-block, and one k-block of op(A) within `columnsByPhaseMaximumA`.
+    /// claimsColumns, whose op(A) is small enough to pack whole once per thread): one k-block of
+    /// op(A) within `columnsByPhaseMaximumA`. A single k-block counts too: 768 × 384 × 3072 and
+    /// the small preset's head, 1024 × 384 × 4096, ran 3–5% faster than through GEMMSharedPanels.
     @inline(__always)
     static func claimsColumnsByPhase<K: GEMMMicroKernel>(_ kernel: K.Type, m: Int, n: Int, k: Int) -> Bool {
         let (kc, _, _) = blockSizes(K.self, m: m, n: n, k: k)
-        return columnsByPhaseEnabled && k > kc && roundUp(m, K.mr) * kc <= columnsByPhaseMaximumA
+        return columnsByPhaseEnabled && roundUp(m, K.mr) * kc <= columnsByPhaseMaximumA
     }
 
     /// The most floats of one k-block of op(A) (1.5 MiB: 1,024 rows at kc 384), which each thread

@@ -13,7 +13,7 @@
 // packed only its own half of op(B); on a shared host, the calling thread then waited 1–5 ms a
 // product for the other (a thread the machine stopped for a while) in the small preset's step.
 // Here any thread takes whatever part of the work is left, and op(B) is still packed once.
-// A product of several k-blocks whose op(A) k-block fits in L2 goes to GEMMClaimedColumnsByPhase
+// A product whose k-block of op(A) fits in L2 (up to 1,024 rows) goes to GEMMClaimedColumnsByPhase
 // instead, where each thread packs its own chunks of op(B) and none reads the other's.
 // Each tile of C is the same sum of the same products in the same order whichever thread computes
 // it, and each column sum is added k-block after k-block: the same bits as one thread's.
