@@ -35,15 +35,17 @@ extension GEMM {
     }
 
     /// The most floats of one k-block of op(A) (1.5 MiB: 1,024 rows at kc 384), which each thread
-    /// keeps in L2 beside a chunk of op(B) (192 KiB) while it claims chunks.
+    /// keeps in L2 beside a chunk of op(B) (384 KiB) while it claims chunks.
     static let columnsByPhaseMaximumA = 3 << 17
 
     /// `LIAN_GEMM_COLUMNS_BY_PHASE=0` sends these products to GEMMSharedPanels as before (for A/B runs).
     static let columnsByPhaseEnabled = tuning("LIAN_GEMM_COLUMNS_BY_PHASE", 1) != 0
 
-    /// Columns per claim: four panels of the 8×32 kernel. Against 64 and 256 (384 × 2048 × 1152
-    /// and × 1536 Aᵀ·B, two threads): 64 gained less, 256 the same.
-    static let columnsByPhaseChunk = 128
+    /// Columns per claim: eight panels of the 8×32 kernel, each A micro-panel in L1 multiplied by
+    /// eight B panels before the next. Against 128 (paired calls, two threads): 768 × 2048 × 3072
+    /// and 768 × 384 × 3072 +2–3%, 384 × 2048 × 1152–1536 and the head 0–3%; 64 was slower than
+    /// 128, and 512 slower for 1,152 columns (2¼ chunks: the threads' shares uneven).
+    static let columnsByPhaseChunk = 256
 
     /// See the file header: C = alpha · op(A) · op(B) + beta · C over `threads` threads.
     @inline(__always)
