@@ -60,25 +60,40 @@ extension GEMM {
                     var p0 = 0
                     while p0 < k {
                         let kcCur = min(kcMax, k - p0)
-                        packB(transB: transB, b: B.base, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
-                        if let sums {
-                            sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: sums.base + j0, first: p0 == 0)
-                        }
-                        let blockBias = p0 == 0 ? biasPointer.map { UnsafePointer($0.base + j0) } : nil
-                        var i0 = 0
-                        while i0 < m {
-                            let mcCur = min(mcMax, m - i0)
-                            multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
-                                             kc: kcCur, nc: ncCur, readsAInPlace: false, aBlock: packedA + p0 * mPadded + i0 * kcCur,
-                                             packsA: false, packedB: packedB, c: C.base + j0, ldc: ldc,
-                                             accumulate: p0 > 0 || beta != 0, bias: blockBias)
-                            if p0 + kcCur == k { epilogue.apply(c: C.base, ldc: ldc, i0: i0, rows: mcCur, j0: j0, cols: ncCur) }
-                            i0 += mcCur
-                        }
+                        multiplyColumnChunk(K.self, m: m, k: k, mc: mcMax, p0: p0, kc: kcCur, j0: j0, nc: ncCur,
+                                            aBlock: packedA + p0 * mPadded, transB: transB, b: B.base, ldb: ldb, packedB: packedB,
+                                            c: C.base, ldc: ldc, beta: beta, bias: biasPointer?.base, columnSums: sums?.base,
+                                            epilogue: epilogue, aOuter: false)
                         p0 += kcCur
                     }
                 }
             }
         }
+    }
+
+    /// One k-block of a chunk of columns: its block of op(B) packed into `packedB` (and its column
+    /// sums added), then C[:, j0..<j0+nc] (+)= op(A)[:, p0..<p0+kc] · block over the row blocks of a
+    /// packed k-block of op(A) (row block i0 at aBlock + i0·kc), A micro-panel by A micro-panel
+    /// where `aOuter`; the epilogue after the last k-block.
+    @inline(__always)
+    static func multiplyColumnChunk<K: GEMMMicroKernel>(
+        _ kernel: K.Type, m: Int, k: Int, mc: Int, p0: Int, kc: Int, j0: Int, nc: Int, aBlock: UnsafeMutablePointer<Float>,
+        transB: Bool, b: UnsafePointer<Float>, ldb: Int, packedB: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
+        ldc: Int, beta: Float, bias: UnsafePointer<Float>?, columnSums: UnsafeMutablePointer<Float>?, epilogue: GEMMEpilogue,
+        aOuter: Bool
+    ) {
+        packB(transB: transB, b: b, ldb: ldb, p0: p0, kc: kc, j0: j0, nc: nc, nr: K.nr, into: packedB)
+        if let columnSums { sumPackedColumns(packedB, kc: kc, nc: nc, nr: K.nr, into: columnSums + j0, first: p0 == 0) }
+        let blockBias = p0 == 0 ? bias.map { $0 + j0 } : nil     // added once, with the first k-block
+        var i0 = 0
+        while i0 < m {
+            let mcCur = min(mc, m - i0)
+            // a, lda and alpha are not read: op(A) is packed already.
+            multiplyRowBlock(K.self, transA: false, a: aBlock, lda: 0, alpha: 1, i0: i0, mc: mcCur, p0: p0, kc: kc, nc: nc,
+                             readsAInPlace: false, aBlock: aBlock + i0 * kc, packsA: false, packedB: packedB, c: c + j0, ldc: ldc,
+                             accumulate: p0 > 0 || beta != 0, bias: blockBias, aOuter: aOuter)
+            i0 += mcCur
+        }
+        if p0 + kc == k { epilogue.apply(c: c, ldc: ldc, i0: 0, rows: m, j0: j0, cols: nc) }
     }
 }

@@ -89,21 +89,9 @@ extension GEMM {
                         let j = fromRight ? chunks - 1 - (before >> 32) : before & 0xFFFF_FFFF
                         let j0 = j * chunk, ncCur = min(chunk, n - j0)
                         while written[j].load(ordering: .acquiring) < phase { lian_spin_pause() }
-                        packB(transB: transB, b: B.base, ldb: ldb, p0: p0, kc: kcCur, j0: j0, nc: ncCur, nr: nr, into: packedB)
-                        if let sums {
-                            sumPackedColumns(packedB, kc: kcCur, nc: ncCur, nr: nr, into: sums.base + j0, first: p0 == 0)
-                        }
-                        let blockBias = p0 == 0 ? biasPointer.map { UnsafePointer($0.base + j0) } : nil
-                        var i0 = 0
-                        while i0 < m {
-                            let mcCur = min(mc, m - i0)
-                            multiplyRowBlock(K.self, transA: transA, a: A.base, lda: lda, alpha: alpha, i0: i0, mc: mcCur, p0: p0,
-                                             kc: kcCur, nc: ncCur, readsAInPlace: false, aBlock: packedA + i0 * kcCur,
-                                             packsA: false, packedB: packedB, c: C.base + j0, ldc: ldc,
-                                             accumulate: p0 > 0 || beta != 0, bias: blockBias, aOuter: true)
-                            i0 += mcCur
-                        }
-                        if p0 + kcCur == k { epilogue.apply(c: C.base, ldc: ldc, i0: 0, rows: m, j0: j0, cols: ncCur) }
+                        multiplyColumnChunk(K.self, m: m, k: k, mc: mc, p0: p0, kc: kcCur, j0: j0, nc: ncCur, aBlock: packedA,
+                                            transB: transB, b: B.base, ldb: ldb, packedB: packedB, c: C.base, ldc: ldc, beta: beta,
+                                            bias: biasPointer?.base, columnSums: sums?.base, epilogue: epilogue, aOuter: true)
                         written[j].store(phase + 1, ordering: .releasing)
                     }
                 }
