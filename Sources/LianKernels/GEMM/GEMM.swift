@@ -377,10 +377,21 @@ public enum GEMM {
                                               n: nc, c: c + i0 * ldc, ldc: ldc, accumulate: accumulate, bias: bias)
             return
         }
-        let mr = K.mr, nr = K.nr
         if packsA {
-            packA(transA: transA, a: a, lda: lda, i0: i0, mc: mc, p0: p0, kc: kc, alpha: alpha, mr: mr, into: aBlock)
+            packA(transA: transA, a: a, lda: lda, i0: i0, mc: mc, p0: p0, kc: kc, alpha: alpha, mr: K.mr, into: aBlock)
         }
+        multiplyPackedRowBlock(K.self, i0: i0, mc: mc, kc: kc, nc: nc, aBlock: aBlock, packedB: packedB, c: c, ldc: ldc,
+                               accumulate: accumulate, bias: bias, aOuter: aOuter)
+    }
+
+    /// Rows i0..<i0+mc of C (nc columns from `c`) += a packed mc × kc block of op(A) (`aBlock`) ·
+    /// a packed kc × nc block of B: the micro-kernel over the block's tiles.
+    @inline(__always)
+    static func multiplyPackedRowBlock<K: GEMMMicroKernel>(
+        _ kernel: K.Type, i0: Int, mc: Int, kc: Int, nc: Int, aBlock: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?, aOuter: Bool
+    ) {
+        let mr = K.mr, nr = K.nr
         // B-outer (the usual order): each B micro-panel stays in L1 while the block's A panels
         // stream past it. A-outer: each A micro-panel stays in L1 while the block's B panels
         // stream past it from L2.
@@ -388,7 +399,7 @@ public enum GEMM {
         for outer in 0..<(aOuter ? tiles : panels) {
             for inner in 0..<(aOuter ? panels : tiles) {
                 let ir = (aOuter ? outer : inner) * mr, jr = (aOuter ? inner : outer) * nr
-                K.run(kc: kc, a: UnsafePointer(aBlock + ir * kc), b: packedB + jr * kc, c: c + (i0 + ir) * ldc + jr, ldc: ldc,
+                K.run(kc: kc, a: aBlock + ir * kc, b: packedB + jr * kc, c: c + (i0 + ir) * ldc + jr, ldc: ldc,
                       rows: min(mr, mc - ir), cols: min(nr, nc - jr), accumulate: accumulate, bias: bias.map { $0 + jr })
             }
         }

@@ -77,7 +77,7 @@ extension GEMM {
     /// where `aOuter`; the epilogue after the last k-block.
     @inline(__always)
     static func multiplyColumnChunk<K: GEMMMicroKernel>(
-        _ kernel: K.Type, m: Int, k: Int, mc: Int, p0: Int, kc: Int, j0: Int, nc: Int, aBlock: UnsafeMutablePointer<Float>,
+        _ kernel: K.Type, m: Int, k: Int, mc: Int, p0: Int, kc: Int, j0: Int, nc: Int, aBlock: UnsafePointer<Float>,
         transB: Bool, b: UnsafePointer<Float>, ldb: Int, packedB: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
         ldc: Int, beta: Float, bias: UnsafePointer<Float>?, columnSums: UnsafeMutablePointer<Float>?, epilogue: GEMMEpilogue,
         aOuter: Bool
@@ -88,10 +88,8 @@ extension GEMM {
         var i0 = 0
         while i0 < m {
             let mcCur = min(mc, m - i0)
-            // a, lda and alpha are not read: op(A) is packed already.
-            multiplyRowBlock(K.self, transA: false, a: aBlock, lda: 0, alpha: 1, i0: i0, mc: mcCur, p0: p0, kc: kc, nc: nc,
-                             readsAInPlace: false, aBlock: aBlock + i0 * kc, packsA: false, packedB: packedB, c: c + j0, ldc: ldc,
-                             accumulate: p0 > 0 || beta != 0, bias: blockBias, aOuter: aOuter)
+            multiplyPackedRowBlock(K.self, i0: i0, mc: mcCur, kc: kc, nc: nc, aBlock: aBlock + i0 * kc, packedB: packedB,
+                                   c: c + j0, ldc: ldc, accumulate: p0 > 0 || beta != 0, bias: blockBias, aOuter: aOuter)
             i0 += mcCur
         }
         if p0 + kc == k { epilogue.apply(c: c, ldc: ldc, i0: 0, rows: m, j0: j0, cols: nc) }
