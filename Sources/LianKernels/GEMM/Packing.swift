@@ -17,6 +17,13 @@ func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, mc: Int, p0
         let panels = mc / 8
         for p in 0..<kc {
             let src = a + (p0 + p) * lda + i0
+            // A's rows are lda apart, so each row's mc floats are a short stream of their own
+            // that the hardware prefetcher picks up late: ask for the row packAStreamAhead on.
+            if p + packAStreamAhead < kc {
+                let next = src + packAStreamAhead * lda
+                var q = 0
+                while q < mc { lian_prefetch_for_read(next + q); q += 16 }
+            }
             var out = dst + p * 8
             for q in 0..<panels {
                 let v = UnsafeRawPointer(src + q * 8).loadUnaligned(as: SIMD8<Float>.self) * alpha
@@ -48,8 +55,12 @@ func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, mc: Int, p0
             let s0 = a + (i0 + ir) * lda + p0
             let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda, s6 = s5 + lda, s7 = s6 + lda
             // 16 k steps at a time transposed in registers, the rest gathered a step at a time.
+            // Each row's kc floats are a short stream of their own (rows lda apart), which the
+            // hardware prefetcher picks up late: ask for the next panel's 8 lines beside these.
+            let prefetchesNext = ir + 8 < mc
             var start = 0
             while start + 16 <= kc {
+                if prefetchesNext { prefetchLines(of: 8, from: s0 + 8 * lda + start, stride: lda) }
                 transpose8x16(s0 + start, lda, into: panel + start * 8, alpha: alpha)
                 start += 16
             }
@@ -71,6 +82,16 @@ func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, mc: Int, p0
         }
         ir += mr
     }
+}
+
+/// How many rows of a transposed A ahead its packing asks for (packA): 2, 4, 8 and 16 measured
+/// alike, 1.0–1.5% faster than none on 4096×3072×768 Aᵀ·B (two threads, in-process pairs).
+@usableFromInline let packAStreamAhead = 8
+
+/// Asks for the cache line at `start` in each of `count` rows `stride` floats apart.
+@inline(__always) @usableFromInline
+func prefetchLines(of count: Int, from start: UnsafePointer<Float>, stride: Int) {
+    for r in 0..<count { lian_prefetch_for_read(start + r * stride) }
 }
 
 /// Packs op(B)[p0..<p0+kc, j0..<j0+nc] into NR-column panels (kc × NR each), zero-padding the
